@@ -1,0 +1,24 @@
+"""tokenpath: find out what the path between an LLM server and its users does to the stream."""
+
+from tokenpath.errors import (
+    ProbeConnectError,
+    ProbeError,
+    ProbeTimeout,
+    ProxyError,
+    StreamProtocolError,
+    TokenpathError,
+    UsageError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ProbeConnectError",
+    "ProbeError",
+    "ProbeTimeout",
+    "ProxyError",
+    "StreamProtocolError",
+    "TokenpathError",
+    "UsageError",
+    "__version__",
+]

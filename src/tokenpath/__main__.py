@@ -1,0 +1,3 @@
+from tokenpath.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Sans-IO stream model: bytes in, events out. No sockets, no clocks."""
