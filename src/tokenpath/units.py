@@ -16,7 +16,9 @@ def parse_duration(text: str) -> float:
     """``"150ms"``, ``"2s"``, ``"1.5"``, ``"5m"``, ``"1h"`` -> seconds. A bare number is seconds."""
     match = _DURATION.match(text)
     if match is None:
-        raise UsageError(f"invalid duration {text!r}: use a number with ms, s, m or h (e.g. 250ms, 2s)")
+        raise UsageError(
+            f"invalid duration {text!r}: use a number with ms, s, m or h (e.g. 250ms, 2s)"
+        )
     return float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
 
 
@@ -24,7 +26,9 @@ def parse_size(text: str) -> int:
     """``"1MiB"``, ``"512k"``, ``"4096"`` -> bytes (binary multiples)."""
     match = _SIZE.match(text)
     if match is None:
-        raise UsageError(f"invalid size {text!r}: use a byte count with an optional k, M or G (e.g. 1M)")
+        raise UsageError(
+            f"invalid size {text!r}: use a byte count with an optional k, M or G (e.g. 1M)"
+        )
     unit = (match.group(2) or "").lower()[:1]
     return int(match.group(1)) * _SIZE_FACTORS[unit]
 

@@ -18,7 +18,8 @@ class TransportEnd(StrEnum):
     """How the transport ended. ``probe.classify`` turns it, plus the dialect's terminator,
     into the user-facing end state (done, eof_no_terminator, ...)."""
 
-    COMPLETE = "complete"  # the HTTP message ended as its framing says (or clean EOF if close-delimited)
+    # the HTTP message ended as its framing says (or clean EOF if close-delimited)
+    COMPLETE = "complete"
     TRUNCATED = "truncated"  # EOF inside a chunked or Content-Length body
     RESET = "reset"  # connection reset by peer
     TIMEOUT = "timeout"  # the probe's own --timeout (idle) or --max-time ended it

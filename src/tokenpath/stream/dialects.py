@@ -47,7 +47,8 @@ class Kind(StrEnum):
 class Interpretation:
     kind: Kind
     text: str = ""
-    done: bool = False  # this event ends the stream (TGI and Ollama final events also carry content)
+    # This event ends the stream (TGI and Ollama final events may also carry content).
+    done: bool = False
     completion_tokens: int | None = None  # the server's own count, when the event has one
     send_ns: int | None = None  # tokenpath mock send stamp
     error: str = ""
@@ -60,8 +61,10 @@ class Interpretation:
 def detect_dialect(path: str, content_type: str) -> Dialect:
     """Guess the dialect from the request path and the response content type."""
     ctype = content_type.split(";", 1)[0].strip().lower()
-    if "ndjson" in ctype or path.startswith("/api/"):
+    if "ndjson" in ctype:
         return Dialect.OLLAMA
+    # OpenAI-style paths win over the "/api/" prefix: OpenRouter (/api/v1/chat/completions)
+    # and Open WebUI (/api/chat/completions) serve SSE under it, not Ollama's NDJSON.
     if path.endswith("/chat/completions"):
         return Dialect.OPENAI_CHAT
     if path.endswith("/completions"):
@@ -70,6 +73,8 @@ def detect_dialect(path: str, content_type: str) -> Dialect:
         return Dialect.TGI
     if ctype == "text/event-stream":
         return Dialect.OPENAI_CHAT
+    if path.startswith("/api/"):
+        return Dialect.OLLAMA
     return Dialect.RAW
 
 
@@ -88,12 +93,13 @@ def interpret(dialect: Dialect, event: StreamEvent) -> Interpretation:
         return Interpretation(Kind.DONE, done=True)
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested arrays exhaust the C scanner's stack
         return Interpretation(Kind.INVALID, error="payload is not valid JSON")
     if not isinstance(payload, dict):
         return Interpretation(Kind.INVALID, error="payload is not a JSON object")
     send_ns = _int_or_none(payload.get(SEND_STAMP_FIELD))
-    if "error" in payload:
+    # "error": null carries no error; only a value does.
+    if payload.get("error") is not None:
         return Interpretation(Kind.ERROR, send_ns=send_ns, error=_error_text(payload["error"]))
     match dialect:
         case Dialect.OPENAI_CHAT | Dialect.OPENAI_COMPLETIONS | Dialect.AUTO:
@@ -116,7 +122,8 @@ def _openai(payload: dict[str, Any], send_ns: int | None) -> Interpretation:
             parts.append(_str(delta.get("content")))
             parts.append(_str(delta.get("reasoning_content")))
             parts.append(_str(delta.get("reasoning")))
-            for call in delta.get("tool_calls") or ():
+            calls = delta.get("tool_calls")
+            for call in calls if isinstance(calls, list) else ():
                 function = call.get("function") if isinstance(call, dict) else None
                 if isinstance(function, dict):
                     parts.append(_str(function.get("arguments")))

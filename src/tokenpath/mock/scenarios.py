@@ -1,0 +1,540 @@
+"""Mock scenarios: the knobs of one mock response, their text grammar, and the pure schedule.
+
+A scenario string is ``key=value;key=value`` (see ``KEYS`` for every key, its default and its
+meaning). ``tokenpath mock`` flags set the defaults; a request overrides them per key with the
+``X-Tokenpath-Scenario`` header or the ``tokenpath-scenario`` query parameter.
+
+``build_schedule`` turns a scenario into steps with offsets in nanoseconds from the moment the
+response headers were sent. It never sleeps and never reads a clock: the server sleeps until
+each step's absolute deadline, so jitter never accumulates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import unquote
+
+from tokenpath.errors import UsageError
+from tokenpath.units import parse_duration, parse_size
+
+NS_PER_S = 1_000_000_000
+MAX_TOKENS = 10_000_000  # a bound on ``tokens``: a lazy schedule, but still a bound
+
+
+class Eol(StrEnum):
+    """Line ending of SSE framing."""
+
+    LF = "lf"
+    CRLF = "crlf"
+    CR = "cr"
+
+    @property
+    def bytes(self) -> bytes:
+        return {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}[self.value]
+
+
+class Framing(StrEnum):
+    """How the response body is delimited."""
+
+    AUTO = "auto"  # chunked for HTTP/1.1 requests, close-delimited for HTTP/1.0 requests
+    CHUNKED = "chunked"
+    LENGTH = "length"  # Content-Length computed in advance
+    CLOSE = "close"  # no length; the body ends at FIN
+
+
+class Accel(StrEnum):
+    """Whether to send ``X-Accel-Buffering`` (nginx reads it from the upstream)."""
+
+    NONE = "none"
+    NO = "no"
+    YES = "yes"
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Extra silence of ``seconds`` after content token number ``after`` (0: before the first)."""
+
+    after: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Every knob of one mock response. Durations are seconds; ``None`` means off."""
+
+    seed: int = 0
+    tokens: int = 20
+    per_event: int = 1
+    headers: float = 0.0
+    ttft: float = 0.05
+    itl: float = 0.02
+    rate: float | None = None
+    jitter: float = 0.0
+    pad: int = 0
+    pause: tuple[Pause, ...] = ()
+    heartbeat: float | None = None
+    eol: Eol = Eol.LF
+    framing: Framing = Framing.AUTO
+    accel: Accel = Accel.NONE
+    ctype: str | None = None
+    usage: bool = False
+    fin: int | None = None
+    rst: int | None = None
+    truncate: int | None = None
+    status: int | None = None
+    error_after: int | None = None
+    bad_utf8: int | None = None
+    bad_json: int | None = None
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.tokens <= MAX_TOKENS, "tokens", f"must be 0..{MAX_TOKENS}")
+        _check(self.per_event >= 1, "per_event", "must be at least 1")
+        for name in ("headers", "ttft", "itl"):
+            _check(getattr(self, name) >= 0, name, "must not be negative")
+        _check(self.rate is None or self.rate > 0, "rate", "must be above 0")
+        _check(0 <= self.jitter <= 1, "jitter", "must be between 0 and 1")
+        _check(self.pad >= 0, "pad", "must not be negative")
+        _check(self.heartbeat is None or self.heartbeat > 0, "heartbeat", "must be above 0")
+        _check(all(p.after >= 0 and p.seconds >= 0 for p in self.pause), "pause", "negative")
+        for name in ("fin", "rst", "truncate", "error_after", "bad_utf8", "bad_json"):
+            value = getattr(self, name)
+            _check(value is None or value >= 0, name, "must not be negative")
+        _check(
+            self.status is None or (200 <= self.status <= 599 and self.status not in (204, 304)),
+            "status",
+            "must be an HTTP status 200..599 that allows a body",
+        )
+
+    @property
+    def interval(self) -> float:
+        """Seconds between content events: ``per_event / rate`` when a rate is set, else ``itl``."""
+        return self.per_event / self.rate if self.rate is not None else self.itl
+
+    @property
+    def has_fault(self) -> bool:
+        """True when the connection is closed, reset or truncated on purpose."""
+        return self.fin is not None or self.rst is not None or self.truncate is not None
+
+
+def _check(ok: bool, key: str, why: str) -> None:
+    if not ok:
+        raise UsageError(f"scenario key {key!r}: {why}")
+
+
+DEFAULT_SCENARIO = Scenario()
+
+
+# ---------------------------------------------------------------------------- the grammar
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    """One scenario key: its default as written in the grammar, and what it does."""
+
+    key: str
+    default: str
+    meaning: str
+
+
+KEYS: tuple[KeyDoc, ...] = (
+    KeyDoc("seed", "0", "seed of the generated text and of the jitter"),
+    KeyDoc("tokens", "20", "number of content tokens (a request's max_tokens bounds it)"),
+    KeyDoc("per_event", "1", "tokens per content event"),
+    KeyDoc("headers", "0", "delay from request received to response headers sent"),
+    KeyDoc("ttft", "50ms", "delay from headers sent to the first content event"),
+    KeyDoc("itl", "20ms", "gap between content events"),
+    KeyDoc("rate", "off", "tokens per second; sets the gap to per_event/rate (instead of itl)"),
+    KeyDoc("jitter", "0", "uniform ± fraction of the gap (0..1), seeded"),
+    KeyDoc("pad", "0", "pad every content event to at least this many body bytes (e.g. 4k)"),
+    KeyDoc("pause", "off", "N@DUR[,N@DUR...]: extra silence of DUR after content token N"),
+    KeyDoc("heartbeat", "off", "SSE comment every DUR while the body is silent longer than DUR"),
+    KeyDoc("eol", "lf", "SSE line ending: lf, crlf or cr"),
+    KeyDoc("framing", "auto", "auto (chunked for 1.1, close for 1.0), chunked, length, close"),
+    KeyDoc("accel", "none", "send X-Accel-Buffering: no or yes (none: no header)"),
+    KeyDoc("ctype", "dialect's", "override the Content-Type (escape ';' as %3B)"),
+    KeyDoc("usage", "off", "on: usage-only chunk before [DONE] (OpenAI endpoints)"),
+    KeyDoc("fin", "off", "after N content events, close with FIN (no terminator)"),
+    KeyDoc("rst", "off", "after N content events, reset the connection (RST)"),
+    KeyDoc("truncate", "off", "after N content events, send a partial chunk and close"),
+    KeyDoc("status", "off", "reply with this HTTP status and a JSON error instead of a stream"),
+    KeyDoc("error_after", "off", "after N content tokens, an in-stream error event; no [DONE]"),
+    KeyDoc("bad_utf8", "off", "content event N carries invalid UTF-8 inside its JSON string"),
+    KeyDoc("bad_json", "off", "content event N is not valid JSON"),
+)
+
+_OFF = frozenset({"off", "none", "no", "false", ""})
+_ON = frozenset({"on", "yes", "true", "1"})
+
+
+def _int(key: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"scenario key {key!r}: {value!r} is not an integer") from None
+
+
+def _optional_int(key: str, value: str) -> int | None:
+    return None if value.lower() in _OFF else _int(key, value)
+
+
+def _float(key: str, value: str) -> float:
+    try:
+        result = float(value)
+    except ValueError:
+        raise UsageError(f"scenario key {key!r}: {value!r} is not a number") from None
+    if not math.isfinite(result):
+        raise UsageError(f"scenario key {key!r}: {value!r} is not a finite number")
+    return result
+
+
+def _duration(key: str, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except UsageError as exc:
+        raise UsageError(f"scenario key {key!r}: {exc}") from None
+
+
+def _choice(key: str, value: str, enum: type[StrEnum]) -> str:
+    lowered = value.lower()
+    choices = [member.value for member in enum]
+    if lowered not in choices:
+        raise UsageError(f"scenario key {key!r}: {value!r} is not one of {', '.join(choices)}")
+    return lowered
+
+
+def _pauses(key: str, value: str) -> tuple[Pause, ...]:
+    if value.lower() in _OFF:
+        return ()
+    pauses = []
+    for item in value.split(","):
+        after, sep, duration = item.partition("@")
+        if not sep:
+            raise UsageError(f"scenario key {key!r}: {item!r} is not N@DURATION (e.g. 5@2s)")
+        pauses.append(Pause(_int(key, after.strip()), _duration(key, duration)))
+    return tuple(pauses)
+
+
+def _switch(key: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in _ON:
+        return True
+    if lowered in _OFF or lowered == "0":
+        return False
+    raise UsageError(f"scenario key {key!r}: {value!r} is not on or off")
+
+
+def _size(key: str, value: str) -> int:
+    try:
+        return parse_size(value)
+    except UsageError as exc:
+        raise UsageError(f"scenario key {key!r}: {exc}") from None
+
+
+_Setter = Callable[[str, str], dict[str, object]]
+
+_SETTERS: dict[str, _Setter] = {
+    "seed": lambda k, v: {"seed": _int(k, v)},
+    "tokens": lambda k, v: {"tokens": _int(k, v)},
+    "per_event": lambda k, v: {"per_event": _int(k, v)},
+    "headers": lambda k, v: {"headers": _duration(k, v)},
+    "ttft": lambda k, v: {"ttft": _duration(k, v)},
+    # itl and rate are two spellings of one knob: the last one given wins.
+    "itl": lambda k, v: {"itl": _duration(k, v), "rate": None},
+    "rate": lambda k, v: {"rate": None if v.lower() in _OFF else _float(k, v)},
+    "jitter": lambda k, v: {"jitter": _float(k, v)},
+    "pad": lambda k, v: {"pad": _size(k, v)},
+    "pause": lambda k, v: {"pause": _pauses(k, v)},
+    "heartbeat": lambda k, v: {
+        "heartbeat": None if v.lower() in _OFF or v == "0" else _duration(k, v)
+    },
+    "eol": lambda k, v: {"eol": Eol(_choice(k, v, Eol))},
+    "framing": lambda k, v: {"framing": Framing(_choice(k, v, Framing))},
+    "accel": lambda k, v: {"accel": Accel(_choice(k, v, Accel))},
+    "ctype": lambda k, v: {"ctype": unquote(v) if v and v.lower() not in _OFF else None},
+    "usage": lambda k, v: {"usage": _switch(k, v)},
+    "fin": lambda k, v: {"fin": _optional_int(k, v)},
+    "rst": lambda k, v: {"rst": _optional_int(k, v)},
+    "truncate": lambda k, v: {"truncate": _optional_int(k, v)},
+    "status": lambda k, v: {"status": _optional_int(k, v)},
+    "error_after": lambda k, v: {"error_after": _optional_int(k, v)},
+    "bad_utf8": lambda k, v: {"bad_utf8": _optional_int(k, v)},
+    "bad_json": lambda k, v: {"bad_json": _optional_int(k, v)},
+}
+assert tuple(_SETTERS) == tuple(doc.key for doc in KEYS)
+
+
+def apply_setting(base: Scenario, key: str, value: str) -> Scenario:
+    """``base`` with one key set from its text form. Raises ``UsageError`` naming the key.
+
+    Keys are case-insensitive and accept ``-`` for ``_`` (``error-after``). ``off`` clears an
+    optional key (a fault, ``rate``, ``heartbeat``, ``pause``).
+    """
+    name = key.strip().lower().replace("-", "_")
+    setter = _SETTERS.get(name)
+    if setter is None:
+        raise UsageError(f"unknown scenario key {key.strip()!r}; known keys: {', '.join(_SETTERS)}")
+    changes = setter(name, value.strip())
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]  # values typed per key
+
+
+def parse_scenario(text: str, base: Scenario) -> Scenario:
+    """``base`` with the ``key=value;key=value`` settings of ``text`` applied left to right."""
+    scenario = base
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"scenario item {item.strip()!r} is not key=value")
+        scenario = apply_setting(scenario, key, value)
+    return scenario
+
+
+def _format_seconds(seconds: float) -> str:
+    text = repr(seconds)
+    return f"{seconds:.9f}" if "e" in text else text
+
+
+def _format_value(name: str, value: object) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return _format_seconds(value) if name != "rate" and name != "jitter" else repr(value)
+    if name == "pause":
+        assert isinstance(value, tuple)
+        return ",".join(f"{p.after}@{_format_seconds(p.seconds)}" for p in value) or "off"
+    if name == "ctype":
+        return str(value).replace("%", "%25").replace(";", "%3B")
+    return str(value)
+
+
+def format_scenario(scenario: Scenario, base: Scenario | None = None) -> str:
+    """The scenario string that turns ``base`` (default: ``Scenario()``) into ``scenario``."""
+    reference = Scenario() if base is None else base
+    items: list[str] = []
+    for doc in KEYS:
+        value = getattr(scenario, doc.key)
+        changed = value != getattr(reference, doc.key)
+        # ``itl=`` clears ``rate``, so a rate must follow any itl that was written.
+        if doc.key == "rate" and value is not None and any(i.startswith("itl=") for i in items):
+            changed = True
+        if changed:
+            items.append(f"{doc.key}={_format_value(doc.key, value)}")
+    return ";".join(items)
+
+
+# ---------------------------------------------------------------------------- text
+
+WORDS: tuple[str, ...] = (
+    "the", "stream", "token", "proxy", "buffer", "latency", "model", "server", "request",
+    "answer", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "and", "then", "a",
+    "packet", "arrives", "late", "because", "nginx", "held", "it", "for", "while", "of",
+    "time", "every", "event", "is", "stamped", "with", "its", "send", "clock", "so",
+    "we", "can", "see", "what", "path", "does", "to", "each", "byte", "on", "way",
+    "café", "naïve", "über", "日本", "data", "flows", "through", "ingress", "gateway",
+    "mesh", "timeout", "idle", "chunk",
+)  # fmt: skip
+
+
+def _mix(value: int) -> int:
+    """splitmix64 finaliser: a cheap, well-spread hash of a 64-bit integer."""
+    value = (value + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return value ^ (value >> 31)
+
+
+def token_index(seed: int, index: int) -> int:
+    """Which entry of ``WORDS`` content token ``index`` (0-based) is, for ``seed``."""
+    return _mix((seed * 0x100000001B3) ^ index) % len(WORDS)
+
+
+def token_text(seed: int, index: int) -> str:
+    """Content token ``index`` (0-based): a word, with a leading space after the first token."""
+    word = WORDS[token_index(seed, index)]
+    return word if index == 0 else " " + word
+
+
+def generate_text(seed: int, count: int) -> str:
+    """The full text of the first ``count`` tokens."""
+    return "".join(token_text(seed, index) for index in range(count))
+
+
+# ---------------------------------------------------------------------------- the schedule
+
+
+class StepKind(StrEnum):
+    ROLE = "role"  # OpenAI chat role-only chunk, right before the first content event
+    CONTENT = "content"
+    HEARTBEAT = "heartbeat"  # SSE comment while silent
+    USAGE = "usage"  # usage-only chunk
+    ERROR = "error"  # in-stream error event; ends the body properly
+    DONE = "done"  # the dialect's terminator ([DONE], Ollama's done:true line, TGI final event)
+    FIN = "fin"  # close the connection cleanly, without terminator or chunked end
+    RST = "rst"  # reset the connection
+    TRUNCATE = "truncate"  # chunk header promising more bytes than are sent, then close
+
+
+TERMINAL_FAULTS = frozenset({StepKind.FIN, StepKind.RST, StepKind.TRUNCATE})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One write of the response body, ``at_ns`` after the headers were sent."""
+
+    at_ns: int
+    kind: StepKind
+    tokens: tuple[str, ...] = ()  # CONTENT and TRUNCATE: the token texts of this event
+    count: int = 0  # content tokens sent once this step is written (first token = count - len)
+    event: int = 0  # CONTENT and TRUNCATE: 1-based content event number
+    last: bool = False  # CONTENT: the final content event (finish_reason; TGI's final event)
+    end: bool = False  # the body ends with this step (chunked end, then keep-alive or close)
+    bad_utf8: bool = False
+    bad_json: bool = False
+
+
+def _fault(scenario: Scenario) -> tuple[StepKind, int] | None:
+    """The first fault to fire: the smallest N; on a tie, rst before truncate before fin."""
+    faults = [
+        (after, order, kind)
+        for order, (kind, after) in enumerate(
+            (
+                (StepKind.RST, scenario.rst),
+                (StepKind.TRUNCATE, scenario.truncate),
+                (StepKind.FIN, scenario.fin),
+            )
+        )
+        if after is not None
+    ]
+    if not faults:
+        return None
+    after, _, kind = min(faults)
+    return kind, after
+
+
+def effective_tokens(scenario: Scenario, max_tokens: int | None) -> int:
+    """Tokens the response generates: ``tokens``, bounded by the request's ``max_tokens``."""
+    if max_tokens is None:
+        return scenario.tokens
+    return max(0, min(scenario.tokens, max_tokens))
+
+
+def iter_schedule(
+    scenario: Scenario,
+    *,
+    max_tokens: int | None = None,
+    role: bool = False,
+    usage: bool = False,
+    terminator: bool = True,
+    heartbeats: bool = True,
+) -> Iterator[Step]:
+    """The steps of one streamed response, lazily (a long generation needs no big tuple).
+
+    ``role``: emit the OpenAI chat role-only chunk right before the first content event.
+    ``usage``: emit a usage-only chunk before the terminator.
+    ``terminator``: end with a DONE step; without it (TGI) the last content event ends the body.
+    ``heartbeats``: honour ``scenario.heartbeat`` (SSE dialects only).
+
+    A fault after N content events takes the place (and the time) of content event N+1, or of
+    the end of the stream when there are at most N events.
+    """
+    total = effective_tokens(scenario, max_tokens)
+    errors = scenario.error_after is not None
+    if scenario.error_after is not None:
+        total = min(total, scenario.error_after)
+    per_event = scenario.per_event
+    events = -(-total // per_event)
+    fault = _fault(scenario)
+    beat = round(scenario.heartbeat * NS_PER_S) if heartbeats and scenario.heartbeat else 0
+    pauses: dict[int, int] = {}
+    for pause in scenario.pause:
+        pauses[pause.after] = pauses.get(pause.after, 0) + round(pause.seconds * NS_PER_S)
+    interval = scenario.interval * NS_PER_S
+    rng = random.Random(scenario.seed) if scenario.jitter else None
+    seed = scenario.seed
+
+    last_write = 0  # the headers count as the last write: silence starts there
+    at = round(scenario.ttft * NS_PER_S) + pauses.get(0, 0)
+    count = 0
+    for event in range(1, events + 1):
+        if event > 1:
+            gap = interval if rng is None else interval * (1 + rng.uniform(-1, 1) * scenario.jitter)
+            at += round(gap)
+        if beat:
+            while last_write + beat < at:
+                last_write += beat
+                yield Step(last_write, StepKind.HEARTBEAT, count=count)
+        if event == 1 and role:
+            yield Step(at, StepKind.ROLE)
+        first = count
+        count = min(total, count + per_event)
+        tokens = tuple(token_text(seed, index) for index in range(first, count))
+        if fault is not None and fault[1] == event - 1:
+            yield Step(at, fault[0], tokens=tokens, count=first, event=event)
+            return
+        last = event == events and not errors
+        yield Step(
+            at,
+            StepKind.CONTENT,
+            tokens=tokens,
+            count=count,
+            event=event,
+            last=last,
+            end=last and not terminator and fault is None,
+            bad_utf8=scenario.bad_utf8 == event,
+            bad_json=scenario.bad_json == event,
+        )
+        last_write = at
+        for after in range(first + 1, count + 1):
+            at += pauses.get(after, 0)
+
+    if beat:
+        while last_write + beat < at:
+            last_write += beat
+            yield Step(last_write, StepKind.HEARTBEAT, count=count)
+    if events == 0 and role:
+        yield Step(at, StepKind.ROLE)
+    if fault is not None:
+        yield Step(at, fault[0], count=count, event=events + 1)
+        return
+    if errors:
+        yield Step(at, StepKind.ERROR, count=count, end=True)
+        return
+    if usage:
+        yield Step(at, StepKind.USAGE, count=count)
+    if terminator or events == 0:
+        yield Step(at, StepKind.DONE, count=count, end=True)
+
+
+def build_schedule(
+    scenario: Scenario,
+    *,
+    max_tokens: int | None = None,
+    role: bool = False,
+    usage: bool = False,
+    terminator: bool = True,
+    heartbeats: bool = True,
+) -> tuple[Step, ...]:
+    """``iter_schedule`` as a tuple (for tests and short streams)."""
+    return tuple(
+        iter_schedule(
+            scenario,
+            max_tokens=max_tokens,
+            role=role,
+            usage=usage,
+            terminator=terminator,
+            heartbeats=heartbeats,
+        )
+    )
+
+
+def without_faults(scenario: Scenario) -> Scenario:
+    """The same response with no fin/rst/truncate: what a Content-Length must promise."""
+    return dataclasses.replace(scenario, fin=None, rst=None, truncate=None)

@@ -1,0 +1,1 @@
+"""Run real proxies (nginx today) in front of the mock, on loopback, in a temp dir."""

@@ -1,0 +1,1 @@
+"""Pure renderers: proxy settings -> that proxy's native config text."""
