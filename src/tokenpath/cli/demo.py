@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import click
 
@@ -29,5 +30,6 @@ def demo(as_json: bool, color: bool | None) -> int:
     if as_json:
         _console.out(json.dumps(render_demo_json(report), indent=2))
     else:
-        _console.out(render_demo_text(report, color=_console.use_color(color)))
+        width = min(110, shutil.get_terminal_size((110, 24)).columns)
+        _console.out(render_demo_text(report, color=_console.use_color(color), width=width))
     return 0 if report.as_expected else 1

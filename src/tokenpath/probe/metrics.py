@@ -133,10 +133,18 @@ class Measurement:
     dialect: Dialect
 
 
+_ERROR_BODY = Interpretation(Kind.ERROR, error="body of a non-2xx response")
+
+
 def measure(timeline: Timeline) -> Measurement:
     """Interpret every arrival and compute the metrics and end state."""
     dialect = resolve_dialect(timeline.dialect)
-    raw = [(a, interpret(dialect, a.event)) for a in timeline.arrivals]
+    # The body of an error answer (or of no answer) is not a stream: it never counts as
+    # content, so TTFT and bursts stay empty rather than timing an error page.
+    error_body = timeline.status is None or not 200 <= timeline.status < 300
+    raw = [
+        (a, _ERROR_BODY if error_body else interpret(dialect, a.event)) for a in timeline.arrivals
+    ]
     offset, clock = _stamp_alignment(timeline, [(a.t_ns, i.send_ns) for a, i in raw])
     observed = tuple(
         Observed(

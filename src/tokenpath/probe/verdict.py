@@ -665,7 +665,7 @@ def _notes(st: _Stream) -> list[str]:
         notes.append(
             "send stamps come from another host's clock: delays are relative to the fastest event"
         )
-    if m.dialect is Dialect.RAW:
+    if m.dialect is Dialect.RAW and m.end_state is not EndState.HTTP_ERROR:
         notes.append("raw dialect: no end marker to check, so a clean close counts as done")
     if m.end_state is EndState.DONE and tl.transport_end is not TransportEnd.COMPLETE:
         notes.append(

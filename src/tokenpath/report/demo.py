@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from tokenpath.report.probe_json import probe_to_dict
@@ -14,23 +15,21 @@ from tokenpath.report.strip import render_strip
 from tokenpath.simulate.demo import DemoReport, DemoRow, DemoSection
 from tokenpath.units import format_seconds
 
-_STRIP_WIDTH = 44
+_STRIP_WIDTH = 40
 _STYLE = {"STREAMING": "bold green", "CUT": "bold red"}
 
 
-def render_demo_text(report: DemoReport, *, color: bool = False) -> str:
+def render_demo_text(report: DemoReport, *, color: bool = False, width: int = 110) -> str:
     buffer = io.StringIO()
     console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=110, highlight=False
+        file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False
     )
     console.print(
         f"[bold]tokenpath demo[/]: a mock LLM server and a real nginx {report.nginx_version} "
         "on loopback"
     )
-    console.print(
-        "strip legend: '·' connection open, nothing arriving  '▌' a token event  "
-        "'█' several events in one read (held, then released)  'x' cut"
-    )
+    console.print("strips: '·' connection open, nothing arriving   '▌' one event per read")
+    console.print("        '█' several events in one read (held, then released)   'x' cut")
     for number, section in enumerate(report.sections, 1):
         console.print()
         _section(console, number, section)
@@ -43,25 +42,27 @@ def render_demo_text(report: DemoReport, *, color: bool = False) -> str:
         "Next: [bold]tokenpath probe URL[/] on your own endpoint, or "
         "[bold]tokenpath mock[/] behind your ingress (see docs/mock.md)."
     )
-    return buffer.getvalue().rstrip()
+    # rich pads lines to the console width; trailing blanks only get in the way of copying.
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip().splitlines())
 
 
 def _section(console: Console, number: int, section: DemoSection) -> None:
-    console.print(f"[bold]{number}. {section.title}[/]   scenario: {section.scenario}")
+    console.print(f"[bold]{number}. {section.title}[/]")
+    console.print(f"   mock scenario: {escape(section.scenario)}")
     span = max((row.result.metrics.e2e_stream_s or 0.0) for row in section.rows)
     table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-    table.add_column("path")
+    table.add_column("path", no_wrap=True)
     table.add_column(f"0 → {format_seconds(span)}", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("TTFT", justify="right")
-    table.add_column("last token", justify="right")
-    table.add_column("max burst", justify="right")
+    table.add_column("last", justify="right", no_wrap=True)
+    table.add_column("burst", justify="right", no_wrap=True)
     for row in section.rows:
         table.add_row(*_cells(row, span))
     console.print(table)
     for row in section.rows:
-        console.print(f"  [dim]{escape(row.label)}: {escape(row.setup)}[/]")
-    console.print(f"  → {section.lesson}")
+        console.print(Padding(f"[dim]{escape(row.label)}: {escape(row.setup)}[/]", (0, 0, 0, 2)))
+    console.print(Padding(f"→ {section.lesson}", (0, 0, 0, 2)))
 
 
 def _cells(row: DemoRow, span: float) -> tuple[str, ...]:

@@ -90,9 +90,10 @@ def run_demo(progress: Progress = lambda _message: None) -> DemoReport:
             ),
             lesson=(
                 "nginx's own defaults (proxy_buffering on, proxy_http_version 1.0) make the "
-                "upstream answer close-delimited, and nginx then holds the body in 4 KB buffers: "
-                "a short answer arrives all at once at the end. proxy_buffering off (plus "
-                "HTTP/1.1 upstream) delivers each token as it is produced."
+                "upstream answer close-delimited, and nginx then releases the body only in "
+                "full 4 KB buffers: tokens arrive in bursts, and the last partial buffer (or a "
+                "whole short answer) waits for the end. proxy_buffering off, or an HTTP/1.1 "
+                "(chunked) upstream, delivers each token as it is produced."
             ),
         )
         progress("starting nginx with proxy_read_timeout 1s and 5s")
@@ -113,7 +114,7 @@ def run_demo(progress: Progress = lambda _message: None) -> DemoReport:
                     (VerdictKind.CUT,),
                 ),
                 _row(
-                    "+ heartbeats",
+                    "heartbeats",
                     "proxy_read_timeout 1s; mock sends ': ' every 300 ms",
                     short.url,
                     HEARTBEAT_SCENARIO,

@@ -1,0 +1,32 @@
+"""``tokenpath demo``: the README's first command, run for real (mock + nginx)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.proxy
+
+
+def test_demo_measures_what_it_claims_and_leaves_nothing_behind(nginx_binary: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenpath", "demo", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["as_expected"] is True
+    verdicts = [row["probe"]["verdict"] for s in report["sections"] for row in s["rows"]]
+    assert verdicts[0] == "STREAMING"
+    assert verdicts[1] in ("BUFFERED", "BURSTY")
+    assert verdicts[3] == "CUT"
+    leftovers = subprocess.run(
+        ["pgrep", "-f", "tokenpath-nginx-"], capture_output=True, check=False
+    )
+    assert leftovers.stdout == b""
