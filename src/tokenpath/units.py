@@ -42,6 +42,11 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+def format_seconds_or_dash(seconds: float | None) -> str:
+    """``format_seconds`` for a value that may be missing ("—"); negatives show as zero."""
+    return "—" if seconds is None else format_seconds(max(0.0, seconds))
+
+
 def format_bytes(count: int) -> str:
     if count < 1024:
         return f"{count} B"

@@ -9,31 +9,18 @@ import pytest
 
 from tokenpath.mock.framing import (
     CHUNKED_END,
-    SERVER,
-    STAMP_WIDTH,
     BodyFraming,
     Endpoint,
     EventRenderer,
     StreamContext,
-    Wire,
-    complete_body,
     content_length,
     created_at,
-    format_stamp,
-    render_head,
     resolve_framing,
-    stream_head,
 )
-from tokenpath.mock.scenarios import (
-    Accel,
-    Eol,
-    Framing,
-    Scenario,
-    Step,
-    StepKind,
-    build_schedule,
-    generate_text,
-)
+from tokenpath.mock.scenarios import Eol, Framing, Scenario
+from tokenpath.mock.schedule import Step, StepKind, build_schedule
+from tokenpath.mock.text import generate_text
+from tokenpath.mock.wire import STAMP_WIDTH, Wire, format_stamp
 from tokenpath.stream.dialects import Dialect, Kind, interpret
 from tokenpath.stream.events import NDJSONLine, SSEComment, SSEMessage
 
@@ -238,35 +225,7 @@ def test_usage_chunk_and_done_are_understood_by_the_dialects() -> None:
     assert interpret(Dialect.OPENAI_CHAT, SSEMessage(error[6:].strip())).kind is Kind.ERROR
 
 
-def test_complete_bodies() -> None:
-    body = json.loads(complete_body(CHAT, 3, 0).at(5))
-    assert body["object"] == "chat.completion"
-    assert body["choices"][0]["message"]["content"] == generate_text(0, 3)
-    assert body["usage"]["completion_tokens"] == 3
-    assert body["tokenpath_send_ns"] == 5
-    ollama = dataclasses.replace(CHAT, endpoint=Endpoint.OLLAMA_GENERATE)
-    assert json.loads(complete_body(ollama, 2, 0).at(5))["response"] == generate_text(0, 2)
-
-
 def test_resolve_framing() -> None:
     assert resolve_framing(Framing.AUTO, "1.1") is BodyFraming.CHUNKED
     assert resolve_framing(Framing.AUTO, "1.0") is BodyFraming.CLOSE
     assert resolve_framing(Framing.LENGTH, "1.0") is BodyFraming.LENGTH
-
-
-def test_heads() -> None:
-    assert render_head(404, [("a", "b")]) == b"HTTP/1.1 404 Not Found\r\na: b\r\n\r\n"
-    head = stream_head(
-        content_type="text/event-stream",
-        framing=BodyFraming.LENGTH,
-        length=12,
-        accel=Accel.NO,
-        close=True,
-        date="D",
-        request_id="r",
-    )
-    assert head == (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-        b"x-accel-buffering: no\r\ncontent-length: 12\r\nconnection: close\r\ndate: D\r\n"
-        b"server: %s\r\nx-request-id: r\r\n\r\n" % SERVER.encode()
-    )

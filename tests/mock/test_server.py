@@ -14,8 +14,9 @@ import httpx
 import pytest
 from mockwire import RawResponse, build_request, dechunk, events, exchange, payload, stamp
 
-from tokenpath.mock.scenarios import Scenario, generate_text
+from tokenpath.mock.scenarios import Scenario
 from tokenpath.mock.server import MockHandle, run_in_thread
+from tokenpath.mock.text import generate_text
 from tokenpath.stream.dialects import Dialect, Kind, interpret
 from tokenpath.stream.events import NDJSONLine, SSEComment, SSEMessage
 

@@ -19,8 +19,8 @@ from tokenpath.probe.classify import (
     VerdictKind,
     analyse,
 )
+from tokenpath.probe.decision import UNCERTAIN
 from tokenpath.probe.timeline import Arrival, Read, Timeline, TransportEnd
-from tokenpath.probe.verdict import UNCERTAIN
 from tokenpath.stream.events import IncompleteEvent, SSEComment, SSEMessage, StreamEvent
 
 MS = 1_000_000

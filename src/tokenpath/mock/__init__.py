@@ -1,9 +1,12 @@
 """The tokenpath mock: an OpenAI/TGI/Ollama-compatible streaming server with timing control,
 per-request scenarios and fault injection. Every event carries its monotonic send time.
 
-``scenarios`` (knobs, grammar, schedule) and ``framing`` (bytes) are pure; ``endpoints`` is
-pure request handling; ``server`` is the only module doing I/O and is imported lazily, so
-code that only builds scenario strings does not pay for asyncio and h11.
+Pure: ``scenarios`` (knobs and their grammar), ``text`` (the generated words), ``schedule``
+(timed steps), ``wire`` (the send stamp), ``framing`` (streamed events as bytes),
+``responses`` (heads and whole bodies) and ``endpoints`` (request handling). I/O: ``server``
+(socket, loop, threads), ``connection`` (one client) and ``responder`` (one timed response);
+they are imported lazily, so code that only builds scenario strings does not pay for asyncio
+and h11.
 
     from tokenpath.mock import Scenario, run_in_thread
 
@@ -23,16 +26,12 @@ from tokenpath.mock.scenarios import (
     Framing,
     Pause,
     Scenario,
-    Step,
-    StepKind,
     apply_setting,
-    build_schedule,
     format_scenario,
-    generate_text,
-    iter_schedule,
     parse_scenario,
-    token_text,
 )
+from tokenpath.mock.schedule import Step, StepKind, build_schedule, iter_schedule
+from tokenpath.mock.text import generate_text, token_text
 
 if TYPE_CHECKING:
     from tokenpath.mock.server import MockHandle, MockServer, run_in_thread, serve

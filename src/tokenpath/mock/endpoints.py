@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from tokenpath.errors import UsageError
-from tokenpath.mock.framing import DEFAULT_MODEL, Endpoint, error_body, models_body
+from tokenpath.mock.framing import DEFAULT_MODEL, Endpoint
+from tokenpath.mock.responses import error_body, models_body
 from tokenpath.mock.scenarios import Scenario, parse_scenario
 
 SCENARIO_HEADER = "x-tokenpath-scenario"

@@ -1,13 +1,8 @@
-"""Pure rendering of mock responses to bytes: events per dialect, SSE line endings, HTTP
-chunk framing, Content-Length, and the fixed-width send stamp.
+"""Pure rendering of streamed mock events to bytes: payloads per dialect, SSE line endings,
+HTTP chunk framing and Content-Length.
 
-Every JSON payload the mock streams ends with ``"tokenpath_send_ns":`` and the sender's
-``time.monotonic_ns()`` right-aligned in 20 characters (JSON allows the spaces), so an event's
-size never depends on its stamp: a Content-Length or a chunk size is known before the stamp is.
-A rendered event is a ``Wire``: ``head + stamp + tail``, the stamp filled in by the server
-immediately before the one write of that event.
-
-Heartbeats are SSE comments ``: tokenpath send_ns=<20 chars>``; ``data: [DONE]`` has no stamp.
+Each event renders to a ``Wire`` (see ``wire``): its bytes with a hole for the send stamp,
+which the server fills in right before the write.
 """
 
 from __future__ import annotations
@@ -18,34 +13,17 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from http import HTTPStatus
 
-from tokenpath import __version__
-from tokenpath.mock.scenarios import (
-    WORDS,
-    Accel,
-    Eol,
-    Framing,
-    Step,
-    StepKind,
-    generate_text,
-    token_index,
-)
-from tokenpath.stream.dialects import SEND_STAMP_FIELD
+from tokenpath.mock.scenarios import Eol, Framing
+from tokenpath.mock.schedule import Step, StepKind
+from tokenpath.mock.text import WORDS, generate_text, token_index
+from tokenpath.mock.wire import EMPTY, STAMP_KEY, STAMP_WIDTH, Wire
 
-STAMP_WIDTH = 20
-STAMP_KEY = b',"' + SEND_STAMP_FIELD.encode() + b'":'
 PAD_FIELD = b',"tokenpath_pad":"'
 BAD_UTF8 = b"\xff"  # never valid anywhere in UTF-8
 CHUNKED_END = b"0\r\n\r\n"
-SERVER = f"tokenpath-mock/{__version__}"
 DEFAULT_MODEL = "tokenpath-mock"
 FINGERPRINT = "fp_tokenpath"
-
-
-def format_stamp(send_ns: int) -> bytes:
-    """The fixed-width stamp: ``send_ns`` right-aligned in ``STAMP_WIDTH`` characters."""
-    return b"%20d" % send_ns
 
 
 class Endpoint(StrEnum):
@@ -87,27 +65,6 @@ def resolve_framing(framing: Framing, http_version: str) -> BodyFraming:
 
 
 @dataclass(frozen=True, slots=True)
-class Wire:
-    """The bytes of one write: ``head``, then the stamp when ``stamped``, then ``tail``."""
-
-    head: bytes
-    tail: bytes = b""
-    stamped: bool = False
-
-    def at(self, send_ns: int) -> bytes:
-        if self.stamped:
-            return self.head + b"%20d" % send_ns + self.tail
-        return self.head + self.tail
-
-    @property
-    def size(self) -> int:
-        return len(self.head) + len(self.tail) + (STAMP_WIDTH if self.stamped else 0)
-
-
-EMPTY = Wire(b"")
-
-
-@dataclass(frozen=True, slots=True)
 class StreamContext:
     """What a rendered event depends on besides its step."""
 
@@ -124,13 +81,14 @@ class StreamContext:
     wall_ns: int = 0  # wall clock when the headers were sent; Ollama's created_at adds at_ns
 
 
-def _json(value: object) -> bytes:
+def compact_json(value: object) -> bytes:
+    """``value`` as compact UTF-8 JSON."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _inner(text: str) -> bytes:
     """``text`` as the inside of a JSON string."""
-    return _json(text)[1:-1]
+    return compact_json(text)[1:-1]
 
 
 _WORD_INNER = {
@@ -164,14 +122,14 @@ class EventRenderer:
         self._chat_head = (
             b'{"id":%s,"object":%s,"created":%d,"model":%s,"system_fingerprint":%s'
             % (
-                _json(ctx.request_id),
+                compact_json(ctx.request_id),
                 b'"chat.completion.chunk"' if ep is Endpoint.CHAT else b'"text_completion"',
                 ctx.created,
-                _json(ctx.model),
-                _json(FINGERPRINT),
+                compact_json(ctx.model),
+                compact_json(FINGERPRINT),
             )
         )
-        finish = _json(ctx.finish_reason)
+        finish = compact_json(ctx.finish_reason)
         if ep is Endpoint.CHAT:
             self._before = self._chat_head + b',"choices":[{"index":0,"delta":{"content":"'
             self._after = b'"},"logprobs":null,"finish_reason":null}]'
@@ -214,7 +172,7 @@ class EventRenderer:
                 "message": f"tokenpath mock: injected error after {step.count} tokens",
                 "type": "server_error",
             }
-            return self._payload(b'{"error":' + _json(error))
+            return self._payload(b'{"error":' + compact_json(error))
         if kind is StepKind.DONE:
             return self._done(step)
         if kind is StepKind.TRUNCATE:
@@ -234,13 +192,13 @@ class EventRenderer:
         size = len(body_head) + len(body_tail) + (STAMP_WIDTH if stamped else 0)
         return Wire(b"%x\r\n" % size + body_head, body_tail + b"\r\n", stamped)
 
-    def _payload(self, json_open: bytes, *, closing: bytes = b"}") -> Wire:
+    def _payload(self, json_open: bytes) -> Wire:
         """A stamped JSON event: ``json_open`` is the object without its closing brace."""
-        return self._frame(self._prefix + json_open + STAMP_KEY, closing + self._eol2, stamped=True)
+        return self._frame(self._prefix + json_open + STAMP_KEY, b"}" + self._eol2, stamped=True)
 
     def _ollama_head(self, at_ns: int) -> bytes:
         stamp = created_at(self.ctx.wall_ns + at_ns)
-        return b'{"model":%s,"created_at":"%s",' % (_json(self.ctx.model), stamp.encode())
+        return b'{"model":%s,"created_at":"%s",' % (compact_json(self.ctx.model), stamp.encode())
 
     def _usage(self, step: Step) -> bytes:
         prompt = self.ctx.prompt_tokens
@@ -279,7 +237,7 @@ class EventRenderer:
     def _tgi_final(self, count: int) -> bytes:
         text = generate_text(self.ctx.seed, count)
         details = {"finish_reason": "length", "generated_tokens": count, "seed": None}
-        return b',"generated_text":' + _json(text) + b',"details":' + _json(details)
+        return b',"generated_text":' + compact_json(text) + b',"details":' + compact_json(details)
 
     def _content(self, step: Step) -> Wire:
         body_head = self._prefix + self._content_json(step)
@@ -299,7 +257,7 @@ class EventRenderer:
         if ep is Endpoint.TGI:
             token = b'{"token":{"id":0,"text":"","logprob":0.0,"special":true}'
             return self._payload(token + self._tgi_final(step.count))
-        finish = _json(self.ctx.finish_reason)
+        finish = compact_json(self.ctx.finish_reason)
         if ep is Endpoint.OLLAMA_CHAT:
             body = b'"message":{"role":"assistant","content":""},"done_reason":%s,"done":true' % (
                 finish
@@ -332,129 +290,3 @@ def _unchunked(ctx: StreamContext) -> StreamContext:
 def content_length(renderer: EventRenderer, steps: Iterable[Step]) -> int:
     """The body size of ``steps`` rendered without chunk framing, body end included."""
     return sum(renderer.render(step).size for step in steps) + len(renderer.body_end())
-
-
-# ---------------------------------------------------------------------------- whole responses
-
-
-def render_head(status: int, headers: Iterable[tuple[str, str]]) -> bytes:
-    """A status line and header block. Names and values must already be valid."""
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def stream_head(
-    *,
-    content_type: str,
-    framing: BodyFraming,
-    length: int | None,
-    accel: Accel,
-    close: bool,
-    date: str,
-    request_id: str,
-) -> bytes:
-    """The headers of a streamed 200 response."""
-    headers = [("content-type", content_type), ("cache-control", "no-cache")]
-    if accel is not Accel.NONE:
-        headers.append(("x-accel-buffering", accel.value))
-    if framing is BodyFraming.CHUNKED:
-        headers.append(("transfer-encoding", "chunked"))
-    elif framing is BodyFraming.LENGTH:
-        headers.append(("content-length", str(length or 0)))
-    if close:
-        headers.append(("connection", "close"))
-    headers += [("date", date), ("server", SERVER), ("x-request-id", request_id)]
-    return render_head(200, headers)
-
-
-def response_head(
-    status: int,
-    *,
-    length: int,
-    content_type: str = "application/json",
-    close: bool = False,
-    date: str,
-) -> bytes:
-    """The headers of a complete response of ``length`` body bytes."""
-    headers = [
-        ("content-type", content_type),
-        ("content-length", str(length)),
-        ("date", date),
-        ("server", SERVER),
-    ]
-    if close:
-        headers.append(("connection", "close"))
-    return render_head(status, headers)
-
-
-def error_body(status: int, message: str) -> bytes:
-    """An OpenAI-style JSON error object."""
-    kind = {
-        400: "invalid_request_error",
-        404: "not_found_error",
-        405: "invalid_request_error",
-        413: "invalid_request_error",
-        429: "rate_limit_error",
-    }.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return _json({"error": {"message": message, "type": kind, "code": status}})
-
-
-def models_body(model: str, created: int) -> bytes:
-    entry = {"id": model, "object": "model", "created": created, "owned_by": "tokenpath"}
-    return _json({"object": "list", "data": [entry]})
-
-
-def stamped_json(payload: dict[str, object]) -> Wire:
-    """``payload`` as JSON with the stamp field last (bodies of non-streamed responses)."""
-    text = _json(payload)
-    return Wire(text[:-1] + STAMP_KEY, b"}", stamped=True)
-
-
-def complete_body(ctx: StreamContext, count: int, duration_ns: int) -> Wire:
-    """The body of a non-streamed generation of ``count`` tokens."""
-    text = generate_text(ctx.seed, count)
-    usage = {
-        "prompt_tokens": ctx.prompt_tokens,
-        "completion_tokens": count,
-        "total_tokens": ctx.prompt_tokens + count,
-    }
-    ep = ctx.endpoint
-    payload: dict[str, object]
-    if ep.openai:
-        choice: dict[str, object] = {"index": 0}
-        if ep is Endpoint.CHAT:
-            choice["message"] = {"role": "assistant", "content": text}
-        else:
-            choice["text"] = text
-        choice.update(logprobs=None, finish_reason=ctx.finish_reason)
-        payload = {
-            "id": ctx.request_id,
-            "object": "chat.completion" if ep is Endpoint.CHAT else "text_completion",
-            "created": ctx.created,
-            "model": ctx.model,
-            "system_fingerprint": FINGERPRINT,
-            "choices": [choice],
-            "usage": usage,
-        }
-    else:
-        payload = {"model": ctx.model, "created_at": created_at(ctx.wall_ns + duration_ns)}
-        if ep is Endpoint.OLLAMA_CHAT:
-            payload["message"] = {"role": "assistant", "content": text}
-        else:
-            payload["response"] = text
-        payload.update(
-            done=True,
-            done_reason=ctx.finish_reason,
-            total_duration=duration_ns,
-            load_duration=0,
-            prompt_eval_count=ctx.prompt_tokens,
-            prompt_eval_duration=0,
-            eval_count=count,
-            eval_duration=duration_ns,
-        )
-    return stamped_json(payload)

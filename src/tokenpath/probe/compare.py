@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tokenpath.probe.classify import ProbeResult
 from tokenpath.probe.verdict import PRIORITY, CutKind, VerdictKind
-from tokenpath.units import format_bytes, format_seconds
+from tokenpath.units import format_bytes, format_seconds_or_dash
 
 # Metric name -> how to read it from a result. Order is the order of reports.
 KEY_METRICS: tuple[tuple[str, Callable[[ProbeResult], float | None]], ...] = (
@@ -112,8 +112,9 @@ def _attribute(
         if ttft.via is not None and last.via is not None and ttft.via >= 0.9 * last.via:
             end = " = end of stream"
         sentence = (
-            f"the path holds content until the end: direct TTFT {_s(ttft.direct)}, "
-            f"via path {_s(ttft.via)}{end}"
+            "the path holds content until the end: direct TTFT "
+            f"{format_seconds_or_dash(ttft.direct)}, via path "
+            f"{format_seconds_or_dash(ttft.via)}{end}"
         )
         return _compressed(via, sentence), True
     bursty = (VerdictKind.BURSTY, VerdictKind.COMPRESSED)
@@ -132,25 +133,29 @@ def _attribute(
     ttft = get["ttft_s"]
     if via_kind is VerdictKind.SLOW_START and direct_kind is not VerdictKind.SLOW_START:
         return (
-            f"the path delays the first token: direct TTFT {_s(ttft.direct)}, via path "
-            f"{_s(ttft.via)}"
+            f"the path delays the first token: direct TTFT {format_seconds_or_dash(ttft.direct)}, "
+            f"via path {format_seconds_or_dash(ttft.via)}"
         ), True
     if _itl_tell(get["itl_p50_s"]):
         itl = get["itl_p50_s"]
         return (
-            f"the path delivers tokens in bunches: ITL p50 via the path {_s(itl.via)} is lower "
-            f"than direct {_s(itl.direct)}, a buffering tell"
+            "the path delivers tokens in bunches: ITL p50 via the path "
+            f"{format_seconds_or_dash(itl.via)} is lower than direct "
+            f"{format_seconds_or_dash(itl.direct)}, a buffering tell"
         ), True
     d = ttft.delta
     material = (
         d is not None and ttft.direct is not None and abs(d) >= max(MATERIAL_S, 0.1 * ttft.direct)
     )
     if material and d is not None and d > 0:
-        return f"the path adds {_s(d)} to TTFT; delivery is otherwise the same", True
+        return (
+            f"the path adds {format_seconds_or_dash(d)} to TTFT; delivery is otherwise the same",
+            True,
+        )
     if material and d is not None:
         return (
-            f"TTFT via the path is {_s(-d)} lower than direct (run-to-run variation); delivery "
-            "is otherwise the same"
+            f"TTFT via the path is {format_seconds_or_dash(-d)} lower than direct (run-to-run "
+            "variation); delivery is otherwise the same"
         ), False
     return "no material difference", False
 
@@ -165,16 +170,23 @@ def _cut_words(
     if direct_kind is VerdictKind.CUT:
         direct_at = _median([r.verdict.cut.at_s for r in direct if r.verdict.cut is not None])
         return (
-            f"both streams are cut (direct at {_s(direct_at)}, via the path at {_s(at)}): the "
-            "server side ends early, not (only) the path"
+            f"both streams are cut (direct at {format_seconds_or_dash(direct_at)}, via the path at "
+            f"{format_seconds_or_dash(at)}): the server side ends early, not (only) the path"
         ), False
     if kind is CutKind.BEFORE_HEADERS:
         statuses = Counter(c.status for c in cuts).most_common(1)
         status = statuses[0][0] if statuses else None
         what = f"answers {status}" if status is not None else "drops the connection"
-        return f"the path {what} at {_s(at)} while the direct server streams", True
+        return (
+            f"the path {what} at {format_seconds_or_dash(at)} while the direct server streams",
+            True,
+        )
     timer = {CutKind.IDLE: " (idle timer)", CutKind.TOTAL: " (total timer)"}.get(kind, "")
-    return f"the path cuts the stream at {_s(at)}{timer} while the direct stream completes", True
+    return (
+        f"the path cuts the stream at {format_seconds_or_dash(at)}{timer} while the direct stream "
+        "completes",
+        True,
+    )
 
 
 def _burst_shape(via: Sequence[ProbeResult]) -> str:
@@ -187,7 +199,7 @@ def _burst_shape(via: Sequence[ProbeResult]) -> str:
         r.verdict.burst.period_s for r in via if r.verdict.burst and r.verdict.burst.period_s
     ]
     if periods:
-        return f"a burst every ~{_s(statistics.median(periods))}"
+        return f"a burst every ~{format_seconds_or_dash(statistics.median(periods))}"
     return "bursts"
 
 
@@ -225,14 +237,10 @@ def _notes(
     itl = next(d for d in deltas if d.name == "itl_p50_s")
     if _itl_tell(itl):
         notes.append(
-            f"ITL p50 via the path ({_s(itl.via)}) is lower than direct ({_s(itl.direct)}): "
-            "a buffering tell"
+            f"ITL p50 via the path ({format_seconds_or_dash(itl.via)}) is lower than direct "
+            f"({format_seconds_or_dash(itl.direct)}): a buffering tell"
         )
     return notes
-
-
-def _s(value: float | None) -> str:
-    return "—" if value is None else format_seconds(max(0.0, value))
 
 
 def _n(value: float | None) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from tokenpath.clock import NS_PER_S, FakeClock
 from tokenpath.errors import UsageError
+from tokenpath.probe.messages import reason_of as reason_of  # re-exported: part of this API
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,18 +164,3 @@ class ScriptedTransport:
 
     def close(self) -> None:
         self.closed = True
-
-
-# --- fetch ----------------------------------------------------------------------------------
-
-
-def reason_of(exc: BaseException) -> str:
-    """One line saying why an OS, TLS or parsing error happened."""
-    if isinstance(exc, ssl.SSLError):
-        detail = getattr(exc, "verify_message", None) or getattr(exc, "reason", None)
-        if detail:
-            return str(detail).lower().replace("_", " ")
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -13,7 +13,7 @@ from rich.table import Table
 from tokenpath.report.probe_json import probe_to_dict
 from tokenpath.report.strip import render_strip
 from tokenpath.simulate.demo import DemoReport, DemoRow, DemoSection
-from tokenpath.units import format_seconds
+from tokenpath.units import format_seconds, format_seconds_or_dash
 
 _STRIP_WIDTH = 40
 _STYLE = {"STREAMING": "bold green", "CUT": "bold red"}
@@ -77,14 +77,10 @@ def _cells(row: DemoRow, span: float) -> tuple[str, ...]:
         escape(row.label),
         f"▕{render_strip(result, span, _STRIP_WIDTH)}▏",
         f"[{style}]{verdict}[/]{mark}",
-        _seconds(metrics.ttft_s),
-        _seconds(metrics.e2e_last_token_s),
+        format_seconds_or_dash(metrics.ttft_s),
+        format_seconds_or_dash(metrics.e2e_last_token_s),
         f"{metrics.max_burst_events} ev",
     )
-
-
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else format_seconds(value)
 
 
 def render_demo_json(report: DemoReport) -> dict[str, Any]:

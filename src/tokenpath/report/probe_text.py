@@ -17,7 +17,7 @@ from tokenpath.probe.classify import EventRecord, ProbeResult
 from tokenpath.probe.compare import Comparison, MetricDelta
 from tokenpath.probe.metrics import Metrics, diffs_s
 from tokenpath.probe.verdict import VerdictKind
-from tokenpath.units import format_bytes, format_seconds
+from tokenpath.units import format_bytes, format_seconds, format_seconds_or_dash
 
 _RESET = "\x1b[0m"
 _STYLES = {
@@ -213,7 +213,7 @@ def _elision(skipped: list[_Row], paint: _Painter) -> str:
 
 
 def _metrics(m: Metrics, paint: _Painter) -> list[str]:
-    s = _seconds
+    s = format_seconds_or_dash
     itl = f"ITL p50/p90/max {s(m.itl_p50_s)} / {s(m.itl_p90_s)} / {s(m.itl_max_s)}"
     if m.itl_basis:
         itl += f" ({m.itl_basis.replace('_', ' ')})"
@@ -283,10 +283,6 @@ def _safe(text: str) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else format_seconds(max(0.0, value))
 
 
 def _count(n: int, noun: str) -> str:

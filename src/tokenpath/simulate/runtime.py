@@ -122,9 +122,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=_STOP_TIMEOUT_S)
-    # Workers can outlive a master that was killed hard; sweep the group either way.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    # Workers can outlive a master that was killed hard; sweep the group and wait until it
+    # is really gone, so nothing is left running when the caller returns.
+    deadline = time.monotonic() + _STOP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            break
+        time.sleep(0.01)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=_STOP_TIMEOUT_S)
 
