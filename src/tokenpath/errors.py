@@ -11,7 +11,9 @@ and what to try next. The CLI maps them to exit code 2 and prints one line.
     ├── ProbeError             the probe could not get an answer
     │   ├── ProbeConnectError  DNS, refused, unreachable, TLS handshake
     │   └── ProbeTimeout       no answer within the probe's bounds
-    └── ProxyError             a real proxy binary is missing, rejects its config or won't start
+    ├── ProxyError             a real proxy binary is missing, rejects its config or won't start
+    ├── ManifestError          an input file cannot be read or parsed at all
+    └── FixConflictError       two fixes edit overlapping text
 
 Lower-layer errors (``OSError``, ``ssl.SSLError``, ``h11`` errors) are translated into these
 at the module that talks to the outside world, never further up.
@@ -46,3 +48,11 @@ class ProbeTimeout(ProbeError):
 
 class ProxyError(TokenpathError):
     """A real proxy could not be run: binary missing, config rejected, or it did not start."""
+
+
+class ManifestError(TokenpathError):
+    """An input file cannot be read or parsed at all (not found, binary, not UTF-8)."""
+
+
+class FixConflictError(TokenpathError):
+    """Two fixes edit overlapping text of the same file."""

@@ -1,0 +1,1 @@
+"""Fixes: minimal text edits on the original manifests, applied atomically."""

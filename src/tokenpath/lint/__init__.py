@@ -1,0 +1,1 @@
+"""Lint: Kubernetes manifests -> routes with effective streaming settings -> findings."""

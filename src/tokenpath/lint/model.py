@@ -1,0 +1,159 @@
+"""Typed domain values of the lint model: object references, provenance, effective settings,
+routes. Produced by ``lint.adapters`` and ``lint.routes``; consumed by the pure rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from tokenpath.lint.yamlnode import YNode
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """A Kubernetes object and where it was read."""
+
+    kind: str
+    name: str
+    namespace: str  # "" for cluster-scoped objects or when the manifest does not say
+    file: str
+    line: int  # line of the object's document start (``apiVersion``/``kind`` block)
+    doc_index: int
+    helm_source: str = ""
+    node: YNode | None = field(default=None, compare=False, repr=False)  # the object's root map
+    text: str = field(default="", compare=False, repr=False)  # the whole file's text, for fixes
+
+    def __str__(self) -> str:
+        if self.namespace:
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+
+class SourceKind(StrEnum):
+    ANNOTATION = "annotation"  # on this Ingress (or Service for some controllers)
+    CONFIGMAP = "configmap"  # the controller's ConfigMap
+    DEFAULT = "default"  # the controller's built-in default for its version
+    TEMPLATE = "template"  # fixed by the controller's nginx.conf template (not settable)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an effective value came from."""
+
+    kind: SourceKind
+    key: str  # annotation name, ConfigMap key, or the directive for defaults
+    obj: ObjectRef | None = None  # the Ingress or ConfigMap that set it
+    line: int = 0  # line of the value in its file (0 for defaults)
+    detail: str = ""  # e.g. "ingress-nginx default since v0.x", with the fact's source link
+    node: YNode | None = field(default=None, compare=False, repr=False)  # the value node
+
+    def describe(self) -> str:
+        """One phrase for output: 'annotation nginx.ingress.kubernetes.io/x (ing.yaml:12)'."""
+        where = f" ({self.obj.file}:{self.line})" if self.obj is not None and self.line else ""
+        match self.kind:
+            case SourceKind.ANNOTATION:
+                return f"annotation {self.key}{where}"
+            case SourceKind.CONFIGMAP:
+                name = f" of ConfigMap {self.obj}" if self.obj is not None else ""
+                return f"key {self.key}{name}{where}"
+            case SourceKind.DEFAULT:
+                return f"default ({self.detail})" if self.detail else "default"
+            case SourceKind.TEMPLATE:
+                return f"controller template ({self.detail})" if self.detail else "template"
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A value the controller rejects or ignores, so it does not take effect."""
+
+    source: Source
+    raw: str  # the text as written
+    reason: str  # why it is ignored, e.g. 'integer seconds expected; "3600s" does not parse'
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Generic[T]):
+    """An effective value with its provenance."""
+
+    value: T
+    source: Source
+    raw: str | None = None  # the text as written, when it came from a manifest
+    overridden: tuple[Source, ...] = ()  # lower-precedence sources this value beat
+    ignored: tuple[Ignored, ...] = ()  # values that were written but do not take effect
+
+
+class Controller(StrEnum):
+    INGRESS_NGINX = "ingress-nginx"
+    NGINX_INC = "nginx-inc"  # F5 NGINX Ingress Controller
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    source: Source
+    text: str
+    applied: bool  # False when the controller ignores or refuses it
+    reason: str = ""  # why not applied
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    """Streaming-relevant settings of one route, normalised across NGINX-family controllers.
+
+    Times in seconds; sizes in bytes (``None`` body size = unlimited).
+    """
+
+    buffering: Setting[bool]
+    request_buffering: Setting[bool]
+    http_version: Setting[str]  # upstream protocol: "1.0" | "1.1"
+    read_timeout: Setting[float]
+    send_timeout: Setting[float]
+    connect_timeout: Setting[float]
+    gzip: Setting[bool]
+    gzip_types: Setting[tuple[str, ...]]
+    brotli: Setting[bool]
+    brotli_types: Setting[tuple[str, ...]]
+    body_size: Setting[int | None]
+    modsecurity: Setting[bool]
+    snippets: tuple[Snippet, ...] = ()
+    # Annotations on the Ingress that the owning controller does not read (another
+    # controller's prefix, a misspelt key): written, but without effect.
+    unread: tuple[Ignored, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Which controller serves an Ingress, and how that was decided (shown as provenance)."""
+
+    controller: Controller
+    version: str  # e.g. "1.12.1"; "" when unknown (defaults of the latest release apply)
+    # e.g. 'ingressClassName "nginx" -> IngressClass nginx (controller k8s.io/ingress-nginx)'
+    reason: str
+    class_name: str = ""
+    configmap: ObjectRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """host + path -> Service:port -> workload, with effective settings."""
+
+    ingress: ObjectRef
+    host: str  # "" = any host
+    path: str  # "/" when not given
+    service: str
+    port: str  # port number or name as written
+    workload: ObjectRef | None
+    images: tuple[str, ...]
+    owner: Ownership
+    llm_reason: str  # why it counts as an LLM route, or "" when it does not
+    settings: RouteSettings
+    line: int = 0  # line of the path entry in the Ingress
+
+    @property
+    def is_llm(self) -> bool:
+        return bool(self.llm_reason)
+
+    def label(self) -> str:
+        return f"{self.host or '*'}{self.path}"
