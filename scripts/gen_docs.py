@@ -1,7 +1,7 @@
 """Regenerate the generated parts of the docs; ``--check`` fails when they are stale.
 
-python scripts/gen_docs.py          # rewrite README.md's command reference
-python scripts/gen_docs.py --check  # exit 1 if README.md is out of date (CI)
+python scripts/gen_docs.py          # rewrite README.md's command reference and docs/rules.md
+python scripts/gen_docs.py --check  # exit 1 if either is out of date (CI)
 """
 
 from __future__ import annotations
@@ -9,29 +9,41 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+from collections.abc import Callable
 
 from tokenpath.cli.reference import replace_reference
+from tokenpath.lint.ruledocs import render_rules_md
+from tokenpath.lint.rules import RULES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _targets() -> list[tuple[pathlib.Path, str, Callable[[str], str]]]:
+    """(file, what it holds, current text -> wanted text)."""
+    return [
+        (ROOT / "README.md", "command reference", replace_reference),
+        (ROOT / "docs" / "rules.md", "rule documentation", lambda _: render_rules_md(RULES)),
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail instead of writing")
     args = parser.parse_args()
-    readme = ROOT / "README.md"
-    current = readme.read_text(encoding="utf-8")
-    wanted = replace_reference(current)
-    if current == wanted:
-        return 0
-    if args.check:
-        print(
-            "README.md command reference is stale: run python scripts/gen_docs.py", file=sys.stderr
-        )
-        return 1
-    readme.write_text(wanted, encoding="utf-8")
-    print("README.md updated")
-    return 0
+    stale = 0
+    for path, what, render in _targets():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        wanted = render(current)
+        if current == wanted:
+            continue
+        name = path.relative_to(ROOT)
+        if args.check:
+            print(f"{name} {what} is stale: run python scripts/gen_docs.py", file=sys.stderr)
+            stale += 1
+            continue
+        path.write_text(wanted, encoding="utf-8")
+        print(f"{name} updated")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

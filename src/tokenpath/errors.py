@@ -7,6 +7,7 @@ and what to try next. The CLI maps them to exit code 2 and prints one line.
 
     TokenpathError
     ├── UsageError             bad flag value, bad scenario string, bad duration
+    ├── ConfigError            a policy file (.tokenpath.yaml) has an unknown key or bad value
     ├── StreamProtocolError    a stream broke the SSE/NDJSON rules or a size cap
     ├── ProbeError             the probe could not get an answer
     │   ├── ProbeConnectError  DNS, refused, unreachable, TLS handshake
@@ -28,6 +29,10 @@ class TokenpathError(Exception):
 
 class UsageError(TokenpathError):
     """A value given by the user cannot be used (flag, scenario string, duration)."""
+
+
+class ConfigError(TokenpathError):
+    """A configuration file (the ``.tokenpath.yaml`` policy) cannot be used: "file:line: why"."""
 
 
 class StreamProtocolError(TokenpathError):

@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tokenpath.cli.demo", "demo"),
     "probe": ("tokenpath.cli.probe", "probe"),
     "mock": ("tokenpath.cli.mock", "mock"),
+    "lint": ("tokenpath.cli.lint", "lint"),
+    "fix": ("tokenpath.cli.fix", "fix"),
+    "rules": ("tokenpath.cli.rules", "rules"),
+    "explain": ("tokenpath.cli.rules", "explain"),
 }
 
 EXIT_OK = 0
@@ -44,8 +48,8 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Find out what the path between your LLM server and your users does to the token stream.
 
-    Exit codes: 0 streaming / clean, 1 a verdict other than STREAMING, 2 usage, input or
-    connection error.
+    Exit codes: 0 streaming / clean, 1 a verdict other than STREAMING or findings, 2 usage,
+    input or connection error.
     """
 
 

@@ -57,7 +57,7 @@ class Source:
             case SourceKind.ANNOTATION:
                 return f"annotation {self.key}{where}"
             case SourceKind.CONFIGMAP:
-                name = f" of ConfigMap {self.obj}" if self.obj is not None else ""
+                name = f" of {self.obj}" if self.obj is not None else ""
                 return f"key {self.key}{name}{where}"
             case SourceKind.DEFAULT:
                 return f"default ({self.detail})" if self.detail else "default"
@@ -121,6 +121,11 @@ class RouteSettings:
     # Annotations on the Ingress that the owning controller does not read (another
     # controller's prefix, a misspelt key): written, but without effect.
     unread: tuple[Ignored, ...] = ()
+    # Values that make the controller refuse the whole Ingress (F5 NIC: an invalid annotation
+    # or a snippet without -enable-snippets; ingress-nginx >= v1.12: a snippet above the
+    # annotations-risk-level; nginx rejecting a snippet's duplicate directive). When not
+    # empty, the controller serves none of this Ingress's routes.
+    refused: tuple[Ignored, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,8 @@ class Ownership:
     reason: str
     class_name: str = ""
     configmap: ObjectRef | None = None
+    deployment: ObjectRef | None = None  # the controller's own workload, when in the input
+    args: tuple[str, ...] = ()  # its container command + args (flags such as -enable-snippets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,9 +41,10 @@ class RuleContext:
         fix: Fix | None = None,
     ) -> Finding:
         """A finding for ``route`` that points at ``setting``'s value when it was written in a
-        manifest, else at the route's Ingress."""
+        manifest, else at the route's Ingress (whose annotations hold every NGINX-family
+        route setting, so all paths of one Ingress fold into one finding)."""
         source = setting.source if setting is not None else None
-        line = source.line if source is not None and source.line else route.line
+        line = source.line if source is not None and source.line else route.ingress.line
         obj = source.obj if source is not None and source.obj is not None else route.ingress
         value = ""
         if setting is not None:
@@ -69,4 +70,6 @@ def _text(value: object) -> str:
         return "on" if value else "off"
     if isinstance(value, tuple):
         return " ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return "unlimited" if value is None else str(value)

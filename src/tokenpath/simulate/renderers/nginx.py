@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokenpath.errors import UsageError
+from tokenpath.lint.model import RouteSettings
 
 # A directive value may not smuggle in extra directives or blocks.
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_./:\-\" $]*$")
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_./:*+\-\" $]*$")
 _SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 #: What a streaming-safe nginx hop needs for LLM token streams (FACTS.md §1).
@@ -83,3 +84,36 @@ def _checked(directives: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         if not _SAFE_NAME.match(name) or not _SAFE_VALUE.match(value):
             raise UsageError(f"unsupported nginx directive {name} {value!r}")
     return list(directives)
+
+
+def directives_for(settings: RouteSettings) -> tuple[tuple[str, str], ...]:
+    """The proxy directives an NGINX-family controller writes for these effective settings.
+
+    ingress-nginx and F5 NIC render these same directives into the route's ``location``
+    (ingress-nginx ``rootfs/etc/nginx/template/nginx.tmpl``; NIC ``nginx-plus``/``nginx``
+    ingress templates), so a real nginx with them behaves like the controller's data plane.
+    """
+    directives: list[tuple[str, str]] = [
+        ("proxy_buffering", "on" if settings.buffering.value else "off"),
+        ("proxy_request_buffering", "on" if settings.request_buffering.value else "off"),
+        ("proxy_http_version", settings.http_version.value),
+        ("proxy_read_timeout", _seconds(settings.read_timeout.value)),
+        ("proxy_send_timeout", _seconds(settings.send_timeout.value)),
+        ("proxy_connect_timeout", _seconds(settings.connect_timeout.value)),
+        ("client_max_body_size", str(settings.body_size.value or 0)),
+    ]
+    if settings.http_version.value == "1.1":
+        # Both controllers clear Connection so upstream keep-alive works with HTTP/1.1.
+        directives.append(("proxy_set_header", 'Connection ""'))
+    if settings.gzip.value:
+        directives.append(("gzip", "on"))
+        if settings.gzip_types.value:
+            directives.append(("gzip_types", " ".join(settings.gzip_types.value)))
+    return tuple(directives)
+
+
+def _seconds(value: float) -> str:
+    """nginx time: whole seconds as "60s", fractions in milliseconds."""
+    if value == int(value):
+        return f"{int(value)}s"
+    return f"{round(value * 1000)}ms"

@@ -1,0 +1,66 @@
+"""Options shared by ``lint`` and ``fix``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+from tokenpath.errors import UsageError
+from tokenpath.lint.model import Controller
+from tokenpath.lint.pipeline import LintOptions
+from tokenpath.lint.policy import Policy
+from tokenpath.lint.policyfile import parse_policy
+
+F = TypeVar("F", bound=Callable[..., object])
+
+DEFAULT_POLICY_FILE = ".tokenpath.yaml"
+
+
+def lint_options(command: F) -> F:
+    decorators = (
+        click.option(
+            "--policy",
+            "policy_file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=f"Policy file (default: {DEFAULT_POLICY_FILE} in the current "
+            "directory when present).",
+        ),
+        click.option(
+            "--controller",
+            type=click.Choice([c.value for c in Controller]),
+            default=None,
+            help="Controller to assume when the manifests do not say (no IngressClass "
+            "or controller Deployment in the input).",
+        ),
+        click.option(
+            "--all-routes",
+            is_flag=True,
+            help="Lint every route, not only those that look like LLM routes.",
+        ),
+    )
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def options_from(policy_file: str | None, controller: str | None, all_routes: bool) -> LintOptions:
+    path = policy_file
+    if path is None and os.path.isfile(DEFAULT_POLICY_FILE):
+        path = DEFAULT_POLICY_FILE
+    policy = Policy()
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read the policy file {path}: {exc.strerror}") from exc
+        policy = parse_policy(text, path)
+    return LintOptions(
+        policy=policy,
+        controller=Controller(controller) if controller else None,
+        all_routes=all_routes,
+    )

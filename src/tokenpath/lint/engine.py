@@ -1,0 +1,85 @@
+"""The lint loop: every enabled rule over every route given, then identical findings folded.
+
+Pure: no I/O, no logging of findings, no ownership decisions. The caller chooses the routes
+(LLM routes, or all of them with ``--all-routes``) and applies suppressions afterwards.
+
+Folding. An Ingress with several paths gives one route per path, and a setting written once
+(an annotation, a ConfigMap key) would otherwise be reported once per path. Findings that
+agree on code, object, line, setting and fix are one finding; the folded finding keeps the
+first message, the highest severity, and lists every route it concerns. Findings whose fixes
+differ stay apart: a ConfigMap value fixed by an annotation on each Ingress gives one finding
+(and one fix) per Ingress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
+
+from tokenpath.fix.edit import Fix
+from tokenpath.lint.finding import Finding
+from tokenpath.lint.model import ObjectRef, Route
+from tokenpath.lint.policy import Policy
+from tokenpath.lint.rule import Rule, RuleContext
+from tokenpath.lint.rules import RULES, resolve
+
+_FoldKey = tuple[str, ObjectRef, int, str, Fix | None]
+
+
+def enabled_rules(
+    policy: Policy, codes: Collection[str] | None = None, rules: Sequence[Rule] = RULES
+) -> tuple[Rule, ...]:
+    """The rules to run, in registry order: those in ``codes`` (all when None), minus the
+    policy's disabled ones. Old codes are followed through ``REDIRECTS``."""
+    disabled = {resolve(code) for code in policy.disabled}
+    selected = None if codes is None else {resolve(code) for code in codes}
+    return tuple(
+        rule
+        for rule in rules
+        if rule.meta.code not in disabled and (selected is None or rule.meta.code in selected)
+    )
+
+
+def lint_routes(
+    routes: Iterable[Route],
+    policy: Policy,
+    *,
+    codes: Collection[str] | None = None,
+    rules: Sequence[Rule] = RULES,
+) -> tuple[Finding, ...]:
+    """Findings of the enabled rules on ``routes``, folded and in a stable order (file, line,
+    code, route)."""
+    ctx = RuleContext(policy=policy)
+    active = enabled_rules(policy, codes, rules)
+    findings = [
+        finding for route in routes for rule in active for finding in rule.check(route, ctx)
+    ]
+    return tuple(sorted(fold(findings), key=_order))
+
+
+def fold(findings: Iterable[Finding]) -> list[Finding]:
+    """Identical findings (code, object, line, setting, fix) merged into one, first seen first."""
+    folded: dict[_FoldKey, Finding] = {}
+    for finding in findings:
+        key = (finding.code, finding.object, finding.line, finding.setting, finding.fix)
+        first = folded.get(key)
+        folded[key] = finding if first is None else _merge(first, finding)
+    return list(folded.values())
+
+
+def _merge(first: Finding, other: Finding) -> Finding:
+    routes = first.route.split(", ") if first.route else []
+    if other.route and other.route not in routes:
+        routes.append(other.route)
+    severity = max(first.severity, other.severity, key=lambda s: s.rank)
+    return dataclasses.replace(first, route=", ".join(routes), severity=severity)
+
+
+def _order(finding: Finding) -> tuple[str, int, int, str, str]:
+    return (
+        finding.object.file,
+        finding.line,
+        finding.object.doc_index,
+        finding.code,
+        finding.route,
+    )
