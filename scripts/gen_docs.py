@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from tokenpath.cli.reference import replace_reference
+from tokenpath.lint import policyfile, suppress
 from tokenpath.lint.ruledocs import render_rules_md
 from tokenpath.lint.rules import RULES
 
@@ -23,7 +24,45 @@ def _targets() -> list[tuple[pathlib.Path, str, Callable[[str], str]]]:
     return [
         (ROOT / "README.md", "command reference", replace_reference),
         (ROOT / "docs" / "rules.md", "rule documentation", lambda _: render_rules_md(RULES)),
+        (ROOT / "docs" / "lint.md", "policy and suppression docs", _lint_md),
     ]
+
+
+def _lint_md(current: str) -> str:
+    """docs/lint.md: the hand-written part above the marker, then the policy file and
+    suppression docs taken from their modules' docstrings (one source of truth)."""
+    head = current.partition(_GENERATED)[0].rstrip("\n")
+    return (
+        f"{head}\n\n{_GENERATED}\n\n## Policy file\n\n{_rst_to_md(policyfile.__doc__)}\n\n"
+        f"## Suppression\n\n{_rst_to_md(suppress.__doc__)}\n"
+    )
+
+
+_GENERATED = "<!-- generated below by scripts/gen_docs.py from the module docstrings -->"
+
+
+def _rst_to_md(doc: str | None) -> str:
+    """The docstring with its ``::`` literal block as a fenced block and ``x`` as `x`."""
+    lines = (doc or "").strip("\n").splitlines()
+    out: list[str] = []
+    in_block = False
+    for line in lines[1:]:  # the first line is the module's one-line summary
+        if line.rstrip().endswith("::"):
+            text = line.rstrip()[:-2].rstrip()
+            if text:
+                out.append(text.replace("``", "`") + ":")
+            out.append("```yaml")
+            in_block = True
+            continue
+        if in_block and line.strip() and not line.startswith(" "):
+            out.append("```")
+            in_block = False
+        out.append(line[4:] if in_block else line.replace("``", "`"))
+    if in_block:
+        out.append("```")
+    return (
+        "\n".join(out).strip("\n").replace("```yaml\n\n", "```yaml\n").replace("\n\n```", "\n```")
+    )
 
 
 def main() -> int:

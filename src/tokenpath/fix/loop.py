@@ -1,7 +1,10 @@
 """Fix until stable: lint, apply the applicable fixes, re-lint the edited texts, repeat.
 
 A fix that conflicts with another one in the same round is skipped and picked up in the next
-round. The loop stops when a round applies nothing; if fixes keep changing the text after
+round. Two fixes can also be fine alone and wrong together (say, one renames an annotation
+to a key another one adds): every edited file is re-read, and a file whose new text no longer
+loads cleanly gets its fixes again one at a time, keeping only those that leave it valid.
+The loop stops when a round applies nothing; if fixes keep changing the text after
 ``MAX_ROUNDS`` rounds they do not converge, which is a bug in a rule, reported as such.
 Files with input errors are never edited: fix refuses rather than guessing.
 """
@@ -16,9 +19,12 @@ from tokenpath.fix.apply import apply_fixes
 from tokenpath.fix.edit import Fix, Safety
 from tokenpath.lint.document import InputError, SourceText
 from tokenpath.lint.finding import Finding
+from tokenpath.lint.load import load_documents
 from tokenpath.lint.pipeline import LintOptions, lint_sources
 
-MAX_ROUNDS = 5
+# Fixes that insert at the same place (new annotations on one Ingress) conflict and go one
+# per round, so the rounds needed grow with the settings fixed on one object (about ten).
+MAX_ROUNDS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,32 +51,52 @@ def fix_sources(
     unsafe: bool,
     read_errors: Sequence[InputError] = (),
 ) -> FixOutcome:
-    original = {source.file: source for source in sources}
-    current = list(sources)
+    original = {source.file: source.text for source in sources}
+    texts = dict(original)
     applied: list[Fix] = []
-    result = lint_sources(current, options, read_errors)
+    result = lint_sources(sources, options, read_errors)
     broken = {error.file for error in result.errors}
     for _ in range(MAX_ROUNDS):
         fixes = [
             f.fix for f in result.findings if f.fix is not None and not _touches(f.fix, broken)
         ]
-        texts = {source.file: source.text for source in current}
-        outcome = apply_fixes(texts, fixes, unsafe=unsafe)
-        if not outcome.applied:
+        round_applied = _apply_round(texts, fixes, unsafe=unsafe)
+        if not round_applied:
             break
-        applied.extend(outcome.applied)
-        current = [replace(s, text=outcome.texts.get(s.file, s.text)) for s in current]
+        applied.extend(round_applied)
+        current = [replace(s, text=texts[s.file]) for s in sources]
         result = lint_sources(current, options, read_errors)
-        broken |= {error.file for error in result.errors}
     else:
         raise FixConflictError(
             f"fixes did not converge after {MAX_ROUNDS} rounds; nothing was written "
             "(this is a tokenpath bug: please report it with the manifest)"
         )
-    changed = {
-        s.file: s.text for s in current if s.text != original[s.file].text and s.file not in broken
-    }
+    changed = {file: text for file, text in texts.items() if text != original[file]}
     return FixOutcome(changed, tuple(applied), result.findings, result.errors)
+
+
+def _apply_round(texts: dict[str, str], fixes: Sequence[Fix], *, unsafe: bool) -> list[Fix]:
+    """Apply ``fixes`` to ``texts`` in place; return the fixes applied."""
+    outcome = apply_fixes(texts, fixes, unsafe=unsafe)
+    applied = list(outcome.applied)
+    for file in outcome.changed:
+        if _loads_cleanly(file, outcome.texts[file]):
+            texts[file] = outcome.texts[file]
+            continue
+        # Together they break the file: retry this file's fixes one by one.
+        mine = [fix for fix in applied if _touches(fix, {file})]
+        applied = [fix for fix in applied if fix not in mine]
+        for fix in mine:
+            single = apply_fixes({file: texts[file]}, [fix], unsafe=unsafe)
+            if single.applied and _loads_cleanly(file, single.texts[file]):
+                texts[file] = single.texts[file]
+                applied.append(fix)
+    return applied
+
+
+def _loads_cleanly(file: str, text: str) -> bool:
+    _, errors = load_documents(SourceText(file, text))
+    return not errors
 
 
 def _touches(fix: Fix, files: set[str]) -> bool:

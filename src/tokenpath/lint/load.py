@@ -237,15 +237,25 @@ def _syntax_error(
     exc: yaml.YAMLError, text: str, start: int, end: int, line: int
 ) -> tuple[int, str]:
     """(1-based line, one-line message) for a parser error in ``text[start:end]``."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        where = line + int(mark.line) + 1
-    else:  # a reader error (forbidden character) has only an offset into the part
-        position = min(int(getattr(exc, "position", 0) or 0), end - start)
-        where = line + text.count("\n", start, start + position) + 1
-    problem = str(getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc)
+    if isinstance(exc, yaml.reader.ReaderError):  # a forbidden character, at an offset
+        part = text[start:end]
+        if _Loader is not yaml.SafeLoader:  # libyaml counts the offset in UTF-8 bytes
+            where = line + part.encode("utf-8")[: exc.position].count(b"\n") + 1
+        else:
+            where = line + part.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        return where, f"YAML syntax error: {exc.reason} (character U+{char:04X})"
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = problem_mark or context_mark
+    where = line + int(mark.line) + 1 if mark is not None else line + 1
+    message = str(getattr(exc, "problem", None) or exc)
     context = getattr(exc, "context", None)
-    message = f"{context}: {problem}" if context else problem
+    if context:  # e.g. "while scanning a quoted scalar", which began on another line
+        began = line + int(context_mark.line) + 1 if context_mark is not None else where
+        message = (
+            f"{context} (line {began}): {message}" if began != where else context + ": " + message
+        )
     return where, "YAML syntax error: " + " ".join(message.split())
 
 
@@ -358,8 +368,9 @@ def _compose(file: str, text: str, start: int, end: int, line0: int) -> Iterator
             if doc.children and not skipping:
                 doc.root = doc.children[0]
             doc.errors.sort(key=_LINE)
+            skipping = False
             yield doc
-        elif cls is StreamEndEvent:
+        elif cls is StreamEndEvent or event is None:
             return
 
 
@@ -389,7 +400,8 @@ def _check_keys(file: str, children: list[YNode], errors: list[InputError]) -> N
             continue
         earlier = seen.setdefault(key.value, key)
         if earlier is not key:
-            lines = f"lines {earlier.span.line} and {key.span.line}"
+            line = earlier.span.line
+            lines = f"lines {line} and {key.span.line}" if line != key.span.line else f"line {line}"
             errors.append(InputError(file, key.span.line, f"duplicate key {key.value!r} ({lines})"))
 
 

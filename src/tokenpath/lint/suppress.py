@@ -5,7 +5,9 @@
     metadata:
       annotations:
         tokenpath.dev/ignore: "TP201: long-poll route, the timeout is intended"
-        tokenpath.dev/ignore: "TP101,TP203 # reason after a hash works too"
+
+Several codes share one reason, which may also follow a hash:
+``tokenpath.dev/ignore: "TP101,TP203 # buffering is wanted on this route"``.
 
 A suppression on an object silences findings about that object; one on an Ingress also
 silences findings about its routes that point elsewhere (the controller ConfigMap that set the
