@@ -312,7 +312,7 @@ def test_text_finding_block() -> None:
     assert text.splitlines() == [
         "deploy/ing.yaml",
         "  Ingress/llm/chat",
-        "    12:5  error    TP201 read-timeout-too-short  "
+        "    12:5  error    TP201 read-timeout-too-short [read-timeout-too-short]  "
         "read timeout 60s is shorter than the policy's 300s",
         "                   read_timeout = 60  (from: annotation "
         "nginx.ingress.kubernetes.io/proxy-read-timeout (deploy/ing.yaml:12))",
@@ -328,7 +328,7 @@ def test_text_location_without_column_and_display_only_fix() -> None:
         "TP999", obj=ING2, line=31, source=None, setting="", value="", fix=ADVICE, route=""
     )
     lines = render_lint_text([item], []).splitlines()
-    assert lines[2].startswith("    31  error    TP999 some-rule  ")
+    assert lines[2].startswith("    31  error    TP999 some-rule [read-timeout-too-short]  ")
     assert lines[3].strip() == "fix: move the route to a streaming-aware gateway [display-only]"
     assert lines[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 file."
 
@@ -381,17 +381,21 @@ def test_github_commands() -> None:
     assert lines[0] == "::error file=binary.yaml,title=tokenpath input error::not UTF-8 text"
     assert lines[1].startswith("::error file=broken.yaml,line=4,title=tokenpath input error::")
     assert lines[2].startswith(
-        "::warning file=base/cm.yaml,line=7,col=20,title=TP101 proxy-buffering-enabled::"
+        "::warning file=base/cm.yaml,line=7,col=20,"
+        "title=TP101 proxy-buffering-enabled [read-timeout-too-short]::"
     )
     assert lines[4] == (
-        "::error file=deploy/ing.yaml,line=12,col=5,title=TP201 read-timeout-too-short::"
+        "::error file=deploy/ing.yaml,line=12,col=5,"
+        "title=TP201 read-timeout-too-short [read-timeout-too-short]::"
         "read timeout 60s is shorter than the policy's 300s%0A"
         "read_timeout = 60%0A"
         "from: annotation nginx.ingress.kubernetes.io/proxy-read-timeout (deploy/ing.yaml:12)%0A"
         "route: chat.example.com/v1/chat/completions%0A"
         'fix: set proxy-read-timeout to "3600" [safe]'
     )
-    assert lines[5].startswith("::notice file=deploy/ing.yaml,line=31,title=TP999 some-rule::")
+    assert lines[5].startswith(
+        "::notice file=deploy/ing.yaml,line=31,title=TP999 some-rule [read-timeout-too-short]::"
+    )
     assert len(lines) == 6
 
 

@@ -133,8 +133,11 @@ def _binary(name: str, offset: int) -> InputError:
 
 
 def _too_large(name: str) -> InputError:
-    limit = MAX_FILE_BYTES // (1024 * 1024)
-    return InputError(name, 0, f"larger than {limit} MiB; split it into smaller files")
+    mib = 1024 * 1024
+    limit = (
+        f"{MAX_FILE_BYTES // mib} MiB" if MAX_FILE_BYTES % mib == 0 else f"{MAX_FILE_BYTES} bytes"
+    )
+    return InputError(name, 0, f"larger than {limit}; split it into smaller files")
 
 
 def _os_problem(exc: OSError) -> str:

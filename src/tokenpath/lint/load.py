@@ -8,8 +8,8 @@ character offsets into ``SourceText.text`` (so a fix is a text edit on the origi
 PyYAML only supplies parser events (libyaml when available); the tree is composed here,
 iteratively, which is what bounds the bad inputs: nesting depth is capped, aliases share the
 anchored subtree and their expanded size is counted (alias bombs), duplicate keys are noticed.
-A syntax error ends PyYAML's event stream, so on one the text is split at its document
-separator lines and each part is parsed alone, with offsets and lines kept file-relative.
+A syntax error ends PyYAML's event stream, so the document that failed is parsed alone (up to
+the next separator line) and the parse resumes after it, offsets and lines kept file-relative.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from itertools import pairwise
 from operator import attrgetter
 from types import MemberDescriptorType
 
@@ -48,6 +47,7 @@ _Loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 MAX_DEPTH = 200  # Kubernetes objects nest ~20 deep; deeper input is hostile or broken
 MAX_ALIAS_NODES = 200_000  # nodes per document once aliases are expanded
 
+_READ_SIZE = 2048  # characters handed to the parser per read
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _MAP = "tag:yaml.org,2002:map"
@@ -57,6 +57,30 @@ _SOURCE_COMMENT = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re
 _VALUE = attrgetter("value")
 _LINE = attrgetter("line")
 _SEPARATOR = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+class _Window:
+    """``text[start:end]`` as a stream: a parse that stops at an error early in a long text
+    reads (and the C parser encodes) only what it got to, never the whole rest again."""
+
+    __slots__ = ("end", "pos", "text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.pos, self.end = text, start, end
+
+    def read(self, size: int = -1) -> str:
+        # Small reads: libyaml decodes each one whole, even when it fails on the first line.
+        start = self.pos
+        self.pos = min(self.end, start + (_READ_SIZE if size < 0 else min(size, _READ_SIZE)))
+        return self.text[start : self.pos]
+
+
+class _TooDeep(Exception):
+    """Nesting passed MAX_DEPTH: the parse of this part of the text ends here."""
+
+    def __init__(self, error: InputError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 @dataclass(slots=True)
@@ -79,14 +103,17 @@ class _Composed:
     """One document of the stream: its root (None when empty or abandoned) and problems."""
 
     root: YNode | None
-    start: int  # offset of the document's first event
     end: int  # offset where the document ends
     errors: list[InputError]
     children: list[YNode] = field(default_factory=list)  # the root, once composed
 
 
 def load_documents(source: SourceText) -> tuple[list[Document], list[InputError]]:
-    """Every Kubernetes object of ``source`` as a Document, and every problem as an error."""
+    """Every Kubernetes object of ``source`` as a Document, and every problem as an error.
+
+    Empty and comment-only documents are skipped; a document with duplicate keys is kept
+    (all pairs, in file order) and reported; any other bad document is reported and left out.
+    """
     with _gc_paused():
         return _load(source)
 
@@ -94,10 +121,7 @@ def load_documents(source: SourceText) -> tuple[list[Document], list[InputError]
 def _load(source: SourceText) -> tuple[list[Document], list[InputError]]:
     text = source.text
     base = 1 if text.startswith("\ufeff") else 0  # the byte order mark is not YAML content
-    try:
-        composed = list(_compose(source.file, text, base, len(text), 0))
-    except yaml.YAMLError:
-        composed = list(_compose_parts(source.file, text, base))
+    composed = list(_compose_all(source.file, text, base))
     documents: list[Document] = []
     errors: list[InputError] = []
     previous_end = base
@@ -106,17 +130,19 @@ def _load(source: SourceText) -> tuple[list[Document], list[InputError]]:
         if doc.root is not None:
             helm = _helm_source(text, previous_end, doc.root.span.start)
             _accept(source.file, index, doc.root, helm, documents, errors)
-        previous_end = doc.end
+        # Helm's comment may stand before the "---", so search from the previous content.
+        previous_end = doc.root.span.end if doc.root is not None else doc.end
     return documents, errors
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Don't let the cyclic collector walk the growing tree again and again while composing.
+    """Keep the cyclic collector off the growing tree, which is acyclic and freed by refcounts.
 
-    The tree is acyclic and reference counting frees it; collections during a load of 10k
-    objects tripled its time. Each full pass over such a tree still costs about a second,
-    so a long-lived caller may want ``gc.freeze()`` after loading (as mypy tunes its GC).
+    Collections during a load of 10k objects tripled its time. On the way out everything is
+    moved to the oldest generation (``freeze`` + ``unfreeze`` splices lists, it scans nothing):
+    otherwise the first young collection after ``gc.enable()`` scans the whole new tree
+    (~0.8 s for 10k objects). The tree is long-lived, so the oldest generation is its place.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -124,6 +150,8 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -190,47 +218,75 @@ def _fast_constructors() -> tuple[_SpanMaker, _NodeMaker]:
 
 
 def _slots(cls: type, names: tuple[str, ...]) -> bool:
+    """``cls`` is a dataclass of exactly these slot fields, with nothing run after init."""
     described = all(isinstance(vars(cls).get(name), MemberDescriptorType) for name in names)
-    return described and tuple(f.name for f in fields(cls)) == names
+    plain = not hasattr(cls, "__post_init__")
+    return described and plain and tuple(f.name for f in fields(cls)) == names
 
 
 _make_span, _make_node = _fast_constructors()
 
 
-def _compose_parts(file: str, text: str, base: int) -> Iterator[_Composed]:
-    """Parse each separator-delimited part alone, so one syntax error costs one document."""
-    for start, end, line in _split(text, base):
+def _compose_all(file: str, text: str, base: int) -> Iterator[_Composed]:
+    """Every document of ``text[base:]``, in order, one per bad document included.
+
+    A syntax error ends the parser's stream, so the document that failed is parsed alone
+    (from the end of the last good one to the next separator line) and the parse resumes
+    after it. Offsets and lines stay file-relative throughout.
+    """
+    pos, line = base, 0
+    while True:
+        resume = pos
         try:
-            yield from _compose(file, text, start, end, line)
-        except yaml.YAMLError as exc:
-            where, message = _syntax_error(exc, text, start, end, line)
-            yield _Composed(None, start, end, [InputError(file, where, message)])
+            for doc in _compose(file, text, pos, len(text), line):
+                yield doc
+                resume = doc.end
+            return
+        except (yaml.YAMLError, _TooDeep):
+            pass
+        resume_line = line + text.count("\n", pos, resume)
+        for start, end, part_line in _split(text, resume, resume_line):
+            found = list(_compose_part(file, text, start, end, part_line))
+            yield from found
+            if found:  # the failed document (or what the parser saw of it): go on after it
+                pos, line = end, part_line + text.count("\n", start, end)
+                break
+        else:
+            return
 
 
-def _split(text: str, base: int) -> list[tuple[int, int, int]]:
-    """(start, end, 0-based line of start) of the parts between document separators."""
-    cuts = [base]
+def _compose_part(file: str, text: str, start: int, end: int, line: int) -> Iterator[_Composed]:
+    try:
+        yield from _compose(file, text, start, end, line)
+    except yaml.YAMLError as exc:
+        where, message = _syntax_error(exc, text, start, end, line)
+        yield _Composed(None, end, [InputError(file, where, message)])
+    except _TooDeep as exc:
+        yield _Composed(None, end, [exc.error])
+
+
+def _split(text: str, base: int, line: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, 0-based line of start) of the parts of ``text[base:]`` between document
+    separator lines: a part starts at a "---" line (or at the directives before it) and
+    after a "..." line."""
+    start = base
     for match in _SEPARATOR.finditer(text, base):
         if match.group(1) == "---":
             cut = match.start()
-            while cut > base:  # directives (%YAML, %TAG) belong to the document after them
-                previous = text.rfind("\n", base, cut - 1) + 1
-                if not text.startswith("%", max(previous, base)):
+            while cut > start:  # directives (%YAML, %TAG) belong to the document after them
+                previous = max(text.rfind("\n", start, cut - 1) + 1, start)
+                if not text.startswith("%", previous):
                     break
-                cut = max(previous, base)
+                cut = previous
         else:
             newline = text.find("\n", match.end())
             cut = len(text) if newline < 0 else newline + 1
-        if cut > cuts[-1]:
-            cuts.append(cut)
-    cuts.append(len(text))
-    parts: list[tuple[int, int, int]] = []
-    line = 0
-    for start, end in pairwise(cuts):
-        if end > start:
-            parts.append((start, end, line))
-        line += text.count("\n", start, end)
-    return parts
+        if cut > start:
+            yield start, cut, line
+            line += text.count("\n", start, cut)
+            start = cut
+    if start < len(text):
+        yield start, len(text), line
 
 
 def _syntax_error(
@@ -266,13 +322,13 @@ def _compose(file: str, text: str, start: int, end: int, line0: int) -> Iterator
     This loop runs once per node of every input, so it is written for speed: one function,
     locals, and the rare cases (properties, aliases, limits) kept out of the common path.
     """
-    get_event = _Loader(text[start:end]).get_event
+    get_event = _Loader(_Window(text, start, end)).get_event
     line0 += 1  # marks count lines from 0
     resolved: dict[str, str] = {}  # plain scalar text -> implicit tag
     anchors: dict[str, tuple[YNode, int]] = {}
     stack: list[_Frame] = []
     children: list[YNode] = []  # of the innermost open collection (or the document)
-    doc = _Composed(None, start, end, [])
+    doc = _Composed(None, end, [])
     expanded = 0  # nodes of the document, aliases expanded
     skipping = False  # the document was abandoned: read on to its end
     scalar, mapping, sequence = NodeKind.SCALAR, NodeKind.MAP, NodeKind.SEQ
@@ -315,9 +371,9 @@ def _compose(file: str, text: str, start: int, end: int, line0: int) -> Iterator
             mark = event.start_mark
             line = line0 + mark.line
             if len(stack) >= MAX_DEPTH:
-                doc.errors.append(InputError(file, line, f"nested deeper than {MAX_DEPTH} levels"))
-                skipping = True
-                continue
+                # Stop here: parsing on to the end of the document costs time (quadratic in
+                # the pure-Python parser); the caller resumes at the next separator.
+                raise _TooDeep(InputError(file, line, f"nested deeper than {MAX_DEPTH} levels"))
             pos, column = start + mark.index, mark.column + 1
             tag = event.tag
             anchor = event.anchor or ""
@@ -357,7 +413,7 @@ def _compose(file: str, text: str, start: int, end: int, line0: int) -> Iterator
             span = Span(start + mark.index, start + event.end_mark.index, line, mark.column + 1)
             children.append(replace(target, span=span, anchor="", alias=True))
         elif cls is DocumentStartEvent:
-            doc = _Composed(None, start + event.start_mark.index, end, [])
+            doc = _Composed(None, end, [])
             children = doc.children
             stack.clear()
             anchors.clear()

@@ -41,7 +41,7 @@ def _finding_command(finding: Finding) -> str:
     column = finding_column(finding)
     if column:
         properties.append(("col", str(column)))
-    properties.append(("title", f"{finding.code} {finding.name}"))
+    properties.append(("title", f"{finding.code} {finding.name} [{finding.category.value}]"))
     return _command(COMMAND[finding.severity], properties, _message(finding))
 
 

@@ -124,7 +124,8 @@ def _finding_lines(finding: Finding, width: int, paint: Painter) -> list[str]:
     head = (
         f"    {_location(finding):>{width}}  "
         f"{paint(SEVERITY_STYLE[severity], severity.value.ljust(_SEVERITY_WIDTH))}  "
-        f"{paint('bold', finding.code)} {finding.name}  {safe(finding.message)}"
+        f"{paint('bold', finding.code)} {finding.name} "
+        f"{paint('dim', '[' + finding.category.value + ']')}  {safe(finding.message)}"
     )
     indent = " " * (4 + width + 2 + _SEVERITY_WIDTH + 2)
     lines = [head]
