@@ -7,7 +7,7 @@ import sys
 import click
 
 from tokenpath.cli import _console
-from tokenpath.cli.options import lint_options, options_from
+from tokenpath.cli.options import lint_options, options_from, tune_gc_for_manifests
 
 
 @click.command()
@@ -40,6 +40,7 @@ def fix(
     from tokenpath.fix.write import unified_diff, write_atomic
     from tokenpath.lint.files import read_inputs
 
+    tune_gc_for_manifests()
     options = options_from(policy_file, controller, all_routes)
     sources, errors = read_inputs(paths, stdin=sys.stdin.buffer)
     outcome = fix_sources(sources, options, unsafe=unsafe_fixes, read_errors=errors)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from tokenpath.cli import _console
-from tokenpath.cli.options import lint_options, options_from
+from tokenpath.cli.options import lint_options, options_from, tune_gc_for_manifests
 from tokenpath.lint.finding import Severity
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -63,6 +63,7 @@ def lint(
     from tokenpath.report.routes import render_routes_json, render_routes_text
     from tokenpath.report.sarif import render_sarif
 
+    tune_gc_for_manifests()
     options = options_from(policy_file, controller, all_routes)
     result = lint_paths(paths, options, stdin=sys.stdin.buffer)
     use_color = _console.use_color(color)
