@@ -139,19 +139,9 @@ def effective_settings(
             written += annotation
         written += effects.written.get(key.setting, [])
         values[key.setting] = resolve(default, written, effects.ignored.get(key.setting, ()))
+    # ``values`` holds one entry per RouteSettings field (adapters.SETTINGS).
     return RouteSettings(
-        buffering=values["buffering"],
-        request_buffering=values["request_buffering"],
-        http_version=values["http_version"],
-        read_timeout=values["read_timeout"],
-        send_timeout=values["send_timeout"],
-        connect_timeout=values["connect_timeout"],
-        gzip=values["gzip"],
-        gzip_types=values["gzip_types"],
-        brotli=values["brotli"],
-        brotli_types=values["brotli_types"],
-        body_size=values["body_size"],
-        modsecurity=values["modsecurity"],
+        **values,
         snippets=tuple(effects.snippets),
         unread=tuple(_unread(ingress)),
         refused=tuple(refused),

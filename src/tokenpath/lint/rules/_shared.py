@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from tokenpath.fix.edit import Fix, Safety
@@ -99,6 +100,28 @@ def set_value_fix(
     if edits is None:
         return None
     return Fix(title=f'set annotation {key}: "{text}" on this Ingress', edits=edits, safety=safety)
+
+
+def timeout_below_silence(
+    meta: RuleMeta, route: Route, ctx: RuleContext, name: str, consequence: str
+) -> Iterator[Finding]:
+    """The shape TP201 and TP202 share: the timeout ``name`` (a RouteSettings field) is
+    shorter than the policy's longest silence; the fix raises it to that (unsafe)."""
+    setting: Setting[float] = getattr(route.settings, name)
+    limit = ctx.policy.max_silence_s
+    # A written but ignored value ("3600s") is TP203's; its fix may already be enough.
+    if setting.value >= limit or has_ignored_annotation(setting):
+        return
+    label = name.replace("_", " ")
+    yield ctx.finding(
+        meta,
+        route,
+        f"{label} {seconds(setting.value)} is shorter than the longest expected silence "
+        f"({seconds(limit)}, policy max_silence_s): {consequence}",
+        setting_name=name,
+        setting=setting,
+        fix=set_value_fix(route, setting, name, ceil_seconds(limit), Safety.UNSAFE),
+    )
 
 
 def origin(source: Source) -> str:

@@ -39,16 +39,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tokenpath.fix.edit import Safety
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
 from tokenpath.lint.model import Route
 from tokenpath.lint.rule import RuleContext
-from tokenpath.lint.rules._shared import (
-    ceil_seconds,
-    has_ignored_annotation,
-    seconds,
-    set_value_fix,
-)
+from tokenpath.lint.rules._shared import timeout_below_silence
 
 META = RuleMeta(
     code="TP201",
@@ -66,20 +60,10 @@ META = RuleMeta(
 
 
 def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
-    setting = route.settings.read_timeout
-    limit = ctx.policy.max_silence_s
-    if setting.value >= limit:
-        return
-    # A written but ignored value ("3600s") is TP203's; its fix may already be enough.
-    if has_ignored_annotation(setting):
-        return
-    yield ctx.finding(
+    yield from timeout_below_silence(
         META,
         route,
-        f"read timeout {seconds(setting.value)} is shorter than the longest expected "
-        f"silence ({seconds(limit)}, policy max_silence_s): a longer pause before or between "
-        "tokens gives a 504 or a cut stream",
-        setting_name="read_timeout",
-        setting=setting,
-        fix=set_value_fix(route, setting, "read_timeout", ceil_seconds(limit), Safety.UNSAFE),
+        ctx,
+        "read_timeout",
+        "a longer pause before or between tokens gives a 504 or a cut stream",
     )

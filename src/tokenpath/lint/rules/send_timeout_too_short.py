@@ -47,16 +47,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tokenpath.fix.edit import Safety
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
 from tokenpath.lint.model import Route
 from tokenpath.lint.rule import RuleContext
-from tokenpath.lint.rules._shared import (
-    ceil_seconds,
-    has_ignored_annotation,
-    seconds,
-    set_value_fix,
-)
+from tokenpath.lint.rules._shared import timeout_below_silence
 
 META = RuleMeta(
     code="TP202",
@@ -72,19 +66,10 @@ META = RuleMeta(
 
 
 def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
-    setting = route.settings.send_timeout
-    limit = ctx.policy.max_silence_s
-    if setting.value >= limit:
-        return
-    if has_ignored_annotation(setting):
-        return
-    yield ctx.finding(
+    yield from timeout_below_silence(
         META,
         route,
-        f"send timeout {seconds(setting.value)} is shorter than the longest expected "
-        f"silence ({seconds(limit)}): a large prompt to a server that queues it unread "
-        "would fail before generation starts",
-        setting_name="send_timeout",
-        setting=setting,
-        fix=set_value_fix(route, setting, "send_timeout", ceil_seconds(limit), Safety.UNSAFE),
+        ctx,
+        "send_timeout",
+        "a large prompt to a server that queues it unread would fail before generation starts",
     )
