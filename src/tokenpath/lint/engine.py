@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 
 from tokenpath.fix.edit import Fix
-from tokenpath.lint.finding import Finding
+from tokenpath.lint.finding import Finding, Severity
 from tokenpath.lint.model import ObjectRef, Route
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.rule import Rule, RuleContext
@@ -58,21 +58,25 @@ def lint_routes(
 
 
 def fold(findings: Iterable[Finding]) -> list[Finding]:
-    """Identical findings (code, object, line, setting, fix) merged into one, first seen first."""
-    folded: dict[_FoldKey, Finding] = {}
+    """Identical findings (code, object, line, setting, fix) merged into one, first seen first,
+    listing every route and keeping the highest severity."""
+    firsts: dict[_FoldKey, Finding] = {}
+    # Routes and severities are collected per key and joined once: a ConfigMap value shared by
+    # thousands of routes must not be re-joined route by route (quadratic).
+    routes: dict[_FoldKey, dict[str, None]] = {}
+    severities: dict[_FoldKey, Severity] = {}
     for finding in findings:
         key = (finding.code, finding.object, finding.line, finding.setting, finding.fix)
-        first = folded.get(key)
-        folded[key] = finding if first is None else _merge(first, finding)
-    return list(folded.values())
-
-
-def _merge(first: Finding, other: Finding) -> Finding:
-    routes = first.route.split(", ") if first.route else []
-    if other.route and other.route not in routes:
-        routes.append(other.route)
-    severity = max(first.severity, other.severity, key=lambda s: s.rank)
-    return dataclasses.replace(first, route=", ".join(routes), severity=severity)
+        firsts.setdefault(key, finding)
+        if finding.route:
+            routes.setdefault(key, {})[finding.route] = None
+        best = severities.get(key)
+        if best is None or finding.severity.rank > best.rank:
+            severities[key] = finding.severity
+    return [
+        dataclasses.replace(first, route=", ".join(routes.get(key, {})), severity=severities[key])
+        for key, first in firsts.items()
+    ]
 
 
 def _order(finding: Finding) -> tuple[str, int, int, str, str]:
