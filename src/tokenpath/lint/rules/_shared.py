@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tokenpath.fix.edit import Fix, Safety
@@ -122,6 +122,29 @@ def timeout_below_silence(
         setting=setting,
         fix=set_value_fix(route, setting, name, ceil_seconds(limit), Safety.UNSAFE),
     )
+
+
+def ignored_values(
+    meta: RuleMeta,
+    route: Route,
+    ctx: RuleContext,
+    names: Sequence[str],
+    meant: Callable[[str, str], object | None],
+) -> Iterator[Finding]:
+    """The shape TP104, TP203 and TP505 share: one finding per written value of the settings
+    ``names`` that the controller ignores, pointing at that value; the fix rewrites it to
+    ``meant(name, raw)`` when the intent is clear."""
+    for name in names:
+        setting: Setting[Any] = getattr(route.settings, name)
+        for ignored in setting.ignored:
+            yield ctx.finding(
+                meta,
+                route,
+                ignored_message(route, name, setting, ignored),
+                setting_name=name,
+                setting=ignored_as_setting(setting, ignored),
+                fix=rewrite_ignored_fix(route, name, ignored, meant(name, ignored.raw)),
+            )
 
 
 def origin(source: Source) -> str:

@@ -43,10 +43,8 @@ from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta,
 from tokenpath.lint.model import Route
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
-    ignored_as_setting,
-    ignored_message,
+    ignored_values,
     intended_bool,
-    rewrite_ignored_fix,
 )
 
 META = RuleMeta(
@@ -64,13 +62,6 @@ META = RuleMeta(
 
 
 def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
-    setting = route.settings.buffering
-    for ignored in setting.ignored:
-        yield ctx.finding(
-            META,
-            route,
-            ignored_message(route, "buffering", setting, ignored),
-            setting_name="buffering",
-            setting=ignored_as_setting(setting, ignored),
-            fix=rewrite_ignored_fix(route, "buffering", ignored, intended_bool(ignored.raw)),
-        )
+    yield from ignored_values(
+        META, route, ctx, ("buffering",), lambda _name, raw: intended_bool(raw)
+    )

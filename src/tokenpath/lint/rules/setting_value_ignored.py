@@ -36,17 +36,14 @@ rejects an Ingress with an invalid annotation (FACTS.md §3).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route, Setting
+from tokenpath.lint.model import Route
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
-    ignored_as_setting,
-    ignored_message,
+    ignored_values,
     intended_bool,
     intended_bytes,
-    rewrite_ignored_fix,
 )
 
 META = RuleMeta(
@@ -76,17 +73,7 @@ SETTINGS = (
 
 
 def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
-    for name in SETTINGS:
-        setting: Setting[Any] = getattr(route.settings, name)
-        for ignored in setting.ignored:
-            yield ctx.finding(
-                META,
-                route,
-                ignored_message(route, name, setting, ignored),
-                setting_name=name,
-                setting=ignored_as_setting(setting, ignored),
-                fix=rewrite_ignored_fix(route, name, ignored, _meant(name, ignored.raw)),
-            )
+    yield from ignored_values(META, route, ctx, SETTINGS, _meant)
 
 
 def _meant(name: str, raw: str) -> object | None:

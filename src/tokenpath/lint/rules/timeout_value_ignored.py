@@ -42,13 +42,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route, Setting
+from tokenpath.lint.model import Route
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
-    ignored_as_setting,
-    ignored_message,
+    ignored_values,
     intended_whole_seconds,
-    rewrite_ignored_fix,
 )
 
 META = RuleMeta(
@@ -68,14 +66,6 @@ _TIMEOUTS = ("read_timeout", "send_timeout", "connect_timeout")
 
 
 def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
-    for name in _TIMEOUTS:
-        setting: Setting[float] = getattr(route.settings, name)
-        for ignored in setting.ignored:
-            yield ctx.finding(
-                META,
-                route,
-                ignored_message(route, name, setting, ignored),
-                setting_name=name,
-                setting=ignored_as_setting(setting, ignored),
-                fix=rewrite_ignored_fix(route, name, ignored, intended_whole_seconds(ignored.raw)),
-            )
+    yield from ignored_values(
+        META, route, ctx, _TIMEOUTS, lambda _name, raw: intended_whole_seconds(raw)
+    )
