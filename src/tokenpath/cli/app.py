@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tokenpath.cli.demo", "demo"),
     "probe": ("tokenpath.cli.probe", "probe"),
     "mock": ("tokenpath.cli.mock", "mock"),
+    "simulate": ("tokenpath.cli.simulate", "simulate"),
     "lint": ("tokenpath.cli.lint", "lint"),
     "fix": ("tokenpath.cli.fix", "fix"),
     "rules": ("tokenpath.cli.rules", "rules"),

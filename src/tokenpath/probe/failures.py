@@ -114,7 +114,10 @@ def _cut_after_headers(st: Stream) -> Finding:
             "an idle or a total timer, a crash or a disconnect"
         )
     if envoy and not delayed_close and kind is not CutKind.UNKNOWN:
-        evidence.append("an Envoy hop delays the FIN by ~1 s after a cut (delayed_close_timeout)")
+        evidence.append(
+            "an Envoy hop was seen; its default delayed_close_timeout (1 s) would have delayed "
+            "the FIN after the cut, which did not happen here (it is set lower on this path)"
+        )
     cut = CutInfo(kind, at, st.timeline.status, silence)
     return Finding(VerdictKind.CUT, kind.value, tuple(evidence), cut=cut)
 
