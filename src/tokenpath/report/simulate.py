@@ -34,7 +34,8 @@ def render_simulate_text(report: SimulateReport, *, color: bool = False, width: 
         f"[bold]tokenpath simulate[/]: {report.proxy} {report.proxy_version} on loopback, "
         f"in front of the tokenpath mock"
     )
-    console.print(f"settings: {escape(_describe(report.settings) or 'none (nginx defaults)')}")
+    settings = _describe(report.settings) or f"none ({report.proxy} defaults)"
+    console.print(f"settings: {escape(settings)}")
     console.print(
         f"time scale: {report.time_scale:g} (every timeout and scenario duration × "
         f"{report.time_scale:g}); rendered: {escape(_describe(report.directives) or 'nothing')}"

@@ -1,6 +1,7 @@
 """Run scenarios through a real proxy in front of the mock and collect what the probe saw.
 
-``simulate_nginx`` starts the mock (in a thread) and one nginx with the scaled directives,
+``simulate_nginx`` / ``simulate_envoy`` start the mock (in a thread) and one nginx / Envoy
+with the scaled settings,
 probes each scenario once, in order, and returns plain values (``simulate_through`` is the
 proxy-independent part a new proxy plugs into); the CLI draws them. Everything
 started here is stopped on return, on error and on Ctrl-C.
@@ -18,9 +19,15 @@ from tokenpath.probe.classify import ProbeResult, analyse
 from tokenpath.probe.client import fetch
 from tokenpath.probe.request import build_request
 from tokenpath.probe.verdict import VerdictKind
+from tokenpath.simulate.envoy import run_envoy
+from tokenpath.simulate.envoy_set import (
+    envoy_settings,
+    route_timeout_artefacts,
+    scale_envoy_settings,
+)
 from tokenpath.simulate.runtime import RunningProxy, run_nginx
 from tokenpath.simulate.scale import scale_mock_scenario, scale_nginx_directives
-from tokenpath.simulate.scenarios import Scenario, max_time_s
+from tokenpath.simulate.scenarios import Scenario, expected_duration_s, max_time_s
 from tokenpath.stream.dialects import Dialect
 
 Progress = Callable[[str], None]
@@ -84,6 +91,42 @@ def simulate_nginx(
         scenarios,
         time_scale=time_scale,
         notes=scaled.notes,
+        progress=progress,
+    )
+
+
+def simulate_envoy(
+    settings: Sequence[tuple[str, str]],
+    scenarios: Sequence[Scenario],
+    *,
+    time_scale: float,
+    progress: Progress = lambda _message: None,
+) -> SimulateReport:
+    """Probe every scenario through one Envoy configured with ``settings`` (checked
+    ``(field by location, value)`` pairs from ``envoy_set.parse_envoy_settings``; everything
+    else stays Envoy's default), all durations scaled by ``time_scale``."""
+    scaled = scale_envoy_settings(settings, time_scale)
+    envoy = envoy_settings(scaled.value)  # a contradiction is a usage error before any start
+    lengths = [
+        (
+            s.name,
+            expected_duration_s(s.mock),
+            expected_duration_s(scale_mock_scenario(s.mock, time_scale).value),
+        )
+        for s in scenarios
+    ]
+    artefacts = route_timeout_artefacts(settings, time_scale, lengths)
+
+    def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
+        return run_envoy(host, port, envoy)
+
+    return simulate_through(
+        start,
+        tuple(settings),
+        scaled.value,
+        scenarios,
+        time_scale=time_scale,
+        notes=(*scaled.notes, *artefacts),
         progress=progress,
     )
 

@@ -51,7 +51,9 @@ def max_time_s(mock: str) -> float:
     return 2 * expected_duration_s(mock) + _SLACK_S
 
 
-_BASE = "ttft=200ms;itl=20ms;tokens=40"
+# Short enough that, with token gaps floored at 20 ms when scaled, it still ends before
+# Envoy's scaled 15 s route timeout at the default scale (0.75 s).
+_BASE = "ttft=200ms;itl=20ms;tokens=20"
 _SHORT = "ttft=100ms;itl=20ms;tokens=20"
 _LADDER_S = (5, 30, 75)
 
