@@ -33,7 +33,5 @@ def test_demo_measures_what_it_claims_and_leaves_nothing_behind(
     assert verdicts[0] == "STREAMING"
     assert verdicts[1] in ("BUFFERED", "BURSTY")
     assert verdicts[3] == "CUT"
-    leftovers = subprocess.run(
-        ["pgrep", "-f", "tokenpath-nginx-"], capture_output=True, check=False
-    )
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, check=False)
     assert leftovers.stdout == b""

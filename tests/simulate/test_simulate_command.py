@@ -44,9 +44,7 @@ def test_buffering_on_holds_and_off_streams(nginx_binary: str, tmp_path: Path) -
 
     code, report = _simulate(tmp_path, "--set", "proxy_buffering=off", "--scenario", "fast-small")
     assert (code, _verdicts(report)) == (0, {"fast-small": "STREAMING"})
-    leftovers = subprocess.run(
-        ["pgrep", "-f", "tokenpath-nginx-"], capture_output=True, check=False
-    )
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, check=False)
     assert leftovers.stdout == b""
     assert list(tmp_path.iterdir()) == []
 

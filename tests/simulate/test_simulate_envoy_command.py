@@ -53,9 +53,7 @@ def test_default_route_timeout_cuts_a_long_generation_and_0s_fixes_it(
     assert result["settings"] == {"route.timeout": "0s"}
     assert result["measured"]["verdict"] == "STREAMING", result["measured"]
 
-    leftovers = subprocess.run(
-        ["pgrep", "-f", "tokenpath-envoy-"], capture_output=True, check=False
-    )
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, check=False)
     assert leftovers.stdout == b""
     assert list(tmp_path.iterdir()) == []
 
