@@ -66,6 +66,12 @@ def test_each_route_is_measured_and_agrees_with_its_prediction(
     assert "4 of 4 scenario results agree" in text
 
     document = render_manifests_json(report)
+    # The keys issue 5 promises (extra keys are allowed).
+    assert {"proxy", "proxy_version", "time_scale", "results"} <= set(document)
+    assert len(document["results"]) == 4
+    for result in document["results"]:
+        assert {"route", "scenario", "predicted", "measured", "agrees"} <= set(result)
+        assert {"verdict", "cut", "metrics"} <= set(result["measured"])
     assert document["proxy"] == "nginx"
     assert document["time_scale"] == DEFAULT_TIME_SCALE
     assert document["all_agree"] is True

@@ -68,7 +68,7 @@ def test_scaled_read_timeout_cuts_a_long_pause_not_a_short_one(
     assert code == 1
     assert _verdicts(report) == {"pause-5s": "STREAMING", "pause-30s": "CUT"}
     assert ["proxy_read_timeout", "1s"] in report["directives"]
-    assert any("timer granularity" in note for note in report["notes"])
+    assert any("time scale raised from 0.05 to 0.1" in note for note in report["notes"])
 
 
 def test_usage_errors_exit_2() -> None:

@@ -351,13 +351,24 @@ def decide_total(o: Outcome | None, planned_s: float) -> TimeoutFinding:
         )
     at = o.cut_at_s if o.cut_at_s is not None else o.end_s
     silence = o.cut_silence_s
+    # Tokens flowed until the timer fired; a silence longer than a few token gaps before the
+    # close is the hop holding the connection after its cut (Envoy's delayed_close_timeout,
+    # 1 s by default), so the timer fired between the last token and the close.
+    fired = at - silence if silence is not None and silence > 3 * TOTAL_ITL_S else at
+    held = (
+        f"; the timer fired between {_s(fired)} (last token) and {_s(at)} (close): "
+        "the hop held the connection after its cut (Envoy: delayed_close_timeout)"
+        if fired < at
+        else ""
+    )
     evidence = (
         f"cut at {_s(at)} (status {o.status}) while tokens flowed every "
         f"{TOTAL_ITL_S:.1f} s; {o.content_events} events"
-        + (f", silence before the cut {_s(silence)}" if silence is not None else ""),
+        + (f", silence before the cut {_s(silence)}" if silence is not None else "")
+        + held,
     )
     return TimeoutFinding(
-        "total", True, at, at, planned_s, True, o.status, evidence, _first(o.likely_causes)
+        "total", True, fired, at, planned_s, True, o.status, evidence, _first(o.likely_causes)
     )
 
 

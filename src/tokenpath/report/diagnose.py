@@ -26,7 +26,10 @@ def _timeout_line(label: str, f: TimeoutFinding | None) -> str:
             return f"{label}: none within {f.searched_to_s:.1f} s of flowing tokens"
         return f"{label}: none up to {f.searched_to_s:.1f} s"
     if f.name == "total":
-        return f"{label}: cut at {f.low_s:.1f} s while tokens flowed (status {f.status})"
+        assert f.low_s is not None
+        assert f.high_s is not None
+        fired = f"{f.low_s:.1f} s" if f.low_s == f.high_s else f"{f.low_s:.1f}-{f.high_s:.1f} s"
+        return f"{label}: cut at {fired} while tokens flowed (status {f.status})"
     assert f.low_s is not None
     assert f.high_s is not None
     est = (f.low_s + f.high_s) / 2

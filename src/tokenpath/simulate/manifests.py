@@ -22,7 +22,7 @@ from tokenpath.simulate.predict import Prediction, predict_nginx
 from tokenpath.simulate.renderers.nginx import directives_for
 from tokenpath.simulate.run import ScenarioRun, SimulateReport, simulate_through
 from tokenpath.simulate.runtime import RunningProxy, run_nginx
-from tokenpath.simulate.scale import scale_nginx_directives
+from tokenpath.simulate.scale import nginx_time_scale, scale_nginx_directives
 from tokenpath.simulate.scenarios import Scenario
 
 Progress = Callable[[str], None]
@@ -121,6 +121,8 @@ def _simulate_route(
 ) -> RouteRun:
     settings = route.settings
     directives = directives_for(settings)
+    effective = nginx_time_scale(directives, time_scale)
+    time_scale = effective.value
     scaled = scale_nginx_directives(directives, time_scale)
     notes = tuple(
         f"the controller refuses this Ingress ({i.reason}); simulated as if it served it"
@@ -148,7 +150,7 @@ def _simulate_route(
             scaled.value,
             scenarios,
             time_scale=time_scale,
-            notes=scaled.notes,
+            notes=effective.notes + scaled.notes,
             progress=progress,
         )
     except ProxyError as exc:

@@ -26,7 +26,7 @@ from tokenpath.simulate.envoy_set import (
     scale_envoy_settings,
 )
 from tokenpath.simulate.runtime import RunningProxy, run_nginx
-from tokenpath.simulate.scale import scale_mock_scenario, scale_nginx_directives
+from tokenpath.simulate.scale import nginx_time_scale, scale_mock_scenario, scale_nginx_directives
 from tokenpath.simulate.scenarios import Scenario, expected_duration_s, max_time_s
 from tokenpath.stream.dialects import Dialect
 
@@ -78,8 +78,10 @@ def simulate_nginx(
     progress: Progress = lambda _message: None,
 ) -> SimulateReport:
     """Probe every scenario through one nginx configured with ``directives`` (nginx's own
-    names; everything else stays nginx's default), all durations scaled by ``time_scale``."""
-    scaled = scale_nginx_directives(directives, time_scale)
+    names; everything else stays nginx's default), all durations scaled by ``time_scale``
+    (raised when a short timeout would otherwise hit nginx's timer floor)."""
+    effective = nginx_time_scale(directives, time_scale)
+    scaled = scale_nginx_directives(directives, effective.value)
 
     def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
         return run_nginx(host, port, scaled.value)
@@ -89,8 +91,8 @@ def simulate_nginx(
         tuple(directives),
         scaled.value,
         scenarios,
-        time_scale=time_scale,
-        notes=scaled.notes,
+        time_scale=effective.value,
+        notes=effective.notes + scaled.notes,
         progress=progress,
     )
 

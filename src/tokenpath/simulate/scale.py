@@ -114,6 +114,26 @@ def scale_nginx_time(name: str, text: str, factor: float) -> Scaled[str]:
     return Scaled(format_nginx_time(floor), (note,))
 
 
+def nginx_time_scale(directives: Sequence[tuple[str, str]], factor: float) -> Scaled[float]:
+    """``factor``, raised when a timeout given in ``directives`` would land under nginx's
+    timer floor: clamping only the timeout would change the ratio of timeout to scenario
+    durations and so the verdict. Raising the whole scale keeps every ratio."""
+    needed = factor
+    for name, value in directives:
+        if name in NGINX_TIMEOUTS:
+            seconds = parse_nginx_time(value)
+            if seconds > 0:
+                needed = max(needed, min(1.0, NGINX_MIN_TIMEOUT_S / seconds))
+    if needed == factor:
+        return Scaled(factor)
+    note = (
+        f"time scale raised from {factor:g} to {needed:g} so every timeout stays above "
+        f"nginx's {format_nginx_time(NGINX_MIN_TIMEOUT_S)} timer floor with scenario durations "
+        "scaled alike"
+    )
+    return Scaled(needed, (note,))
+
+
 def scale_nginx_directives(
     directives: Sequence[tuple[str, str]], factor: float
 ) -> Scaled[tuple[tuple[str, str], ...]]:
