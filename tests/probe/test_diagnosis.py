@@ -10,7 +10,10 @@ from tokenpath.probe.diagnose import run_diagnosis
 from tokenpath.probe.diagnosis import (
     Bisection,
     Buffering,
+    Diagnosis,
+    HeartbeatFinding,
     Outcome,
+    TimeoutFinding,
     decide_buffering,
     decide_compression,
     decide_framing,
@@ -272,3 +275,27 @@ def test_bisection_probes_just_below_an_observed_cut():
     b.record(below, cut=False)
     assert b.next_point() is None
     assert b.lo <= 60.0 <= b.hi
+
+
+def test_a_timer_that_ignores_heartbeats_is_named_a_total_timer() -> None:
+    idle = TimeoutFinding("idle_after_headers", True, 3.5, 4.2, 6.0, True, 200, ("cut",), "idle")
+    beats = HeartbeatFinding(True, False, ("cut despite comments",))
+    d = Diagnosis(
+        url="http://x",
+        budget_s=30,
+        max_idle_s=6,
+        elapsed_s=1,
+        probes=5,
+        budget_exhausted=False,
+        buffering=None,
+        idle_before_headers=None,
+        idle_after_headers=idle,
+        total=None,
+        heartbeats=beats,
+        compression=None,
+        framing=None,
+    )
+    assert d.timer_ignores_heartbeats
+    assert d.likely_cause is not None
+    assert "total" in d.likely_cause
+    assert "not an idle one" in d.likely_cause

@@ -459,8 +459,29 @@ class Diagnosis:
     framing: FramingFinding | None
 
     @property
+    def timer_ignores_heartbeats(self) -> bool:
+        """The timer found after headers fired although heartbeats flowed: it is not an idle
+        timer but a total (request/route) one, whatever the pause search suggested."""
+        idle = self.idle_after_headers
+        beats = self.heartbeats
+        return (
+            idle is not None
+            and idle.found
+            and beats is not None
+            and beats.tested
+            and beats.keeps_alive is False
+        )
+
+    @property
     def likely_cause(self) -> str | None:
         """The first cause named by a finding that found a problem."""
+        if self.timer_ignores_heartbeats:
+            return (
+                "a timer that cuts the stream although heartbeats flow is a total "
+                "(request/route) timer, not an idle one: Envoy route timeout (15 s by default), "
+                "HTTPRoute timeouts.request, Traefik writeTimeout, GKE timeoutSec; heartbeats "
+                "do not help, raise it above the longest generation"
+            )
         for finding in (self.idle_before_headers, self.idle_after_headers, self.total):
             if finding is not None and finding.found and finding.likely_cause:
                 return finding.likely_cause
