@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 
 from tokenpath.probe.classify import ProbeResult
 from tokenpath.probe.compare import Comparison
-from tokenpath.probe.verdict import PRIORITY, VerdictKind
+from tokenpath.probe.metrics import Metrics
+from tokenpath.probe.verdict import PRIORITY, CutInfo, VerdictKind
 
 SCHEMA_VERSION = 1
 TOOL = "tokenpath"
@@ -35,30 +36,39 @@ def probe_to_dict(result: ProbeResult) -> dict[str, object]:
         "verdict": verdict.kind.value,
         "pattern": verdict.pattern,
         "certain": verdict.certain,
-        "cut": None
-        if cut is None
-        else {
-            "kind": cut.kind.value,
-            "at_s": _num(cut.at_s),
-            "status": cut.status,
-            "silence_s": _num(cut.silence_s),
-        },
+        "cut": cut_to_dict(cut),
         "burst": None
         if burst is None
         else {
             "reads": burst.reads,
             "max_events": burst.max_events,
             "size_bytes": burst.size_bytes,
-            "period_s": _num(burst.period_s),
+            "period_s": num(burst.period_s),
         },
         "end_state": result.end_state.value,
-        "metrics": {key: _num(value) for key, value in dataclasses.asdict(result.metrics).items()},
+        "metrics": metrics_to_dict(result.metrics),
         "evidence": list(verdict.evidence),
         "notes": list(verdict.notes),
         "likely_causes": list(verdict.likely_causes),
         "hops": [{"name": hop.name, "evidence": hop.evidence} for hop in result.hops],
         "error": tl.error or None,
     }
+
+
+def cut_to_dict(cut: CutInfo | None) -> dict[str, object] | None:
+    """The ``cut`` object of every JSON output that reports a verdict."""
+    if cut is None:
+        return None
+    return {
+        "kind": cut.kind.value,
+        "at_s": num(cut.at_s),
+        "status": cut.status,
+        "silence_s": num(cut.silence_s),
+    }
+
+
+def metrics_to_dict(metrics: Metrics) -> dict[str, object]:
+    return {key: num(value) for key, value in dataclasses.asdict(metrics).items()}
 
 
 def comparison_to_dict(comparison: Comparison) -> dict[str, object]:
@@ -68,7 +78,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, object]:
         "attribution": comparison.attribution,
         "path_at_fault": comparison.path_at_fault,
         "metrics": [
-            {"name": d.name, "direct": _num(d.direct), "via": _num(d.via), "delta": _num(d.delta)}
+            {"name": d.name, "direct": num(d.direct), "via": num(d.via), "delta": num(d.delta)}
             for d in comparison.deltas
         ],
         "notes": list(comparison.notes),
@@ -95,12 +105,12 @@ def render_probe_jsonl(result: ProbeResult) -> Iterator[str]:
         yield json.dumps(
             {
                 "type": "event",
-                "t_s": _num(event.t_s),
+                "t_s": num(event.t_s),
                 "read": event.read_index,
                 "kind": event.kind,
                 "bytes": event.bytes,
-                "delay_s": _num(event.delay_s),
-                "send_s": _num(event.send_s),
+                "delay_s": num(event.delay_s),
+                "send_s": num(event.send_s),
                 "text": event.text,
             }
         )
@@ -116,7 +126,8 @@ def _representative(
     return runs[0] if len(runs) == 1 else runs[worst]
 
 
-def _num(value: object) -> object:
+def num(value: object) -> object:
+    """Floats rounded to microseconds, so JSON output stays short and stable."""
     return round(value, _DIGITS) if isinstance(value, float) else value
 
 

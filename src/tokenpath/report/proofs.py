@@ -16,11 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tokenpath.report.probe_json import num
 from tokenpath.simulate.proofs import PROOF_CASES, ProofCase, ProofMatrix, ProofRow
 from tokenpath.units import format_seconds_or_dash
 
 SCHEMA_VERSION = 1
-_DIGITS = 6
+
 MARKDOWN_COMMAND = "tokenpath simulate --prove-rules --markdown > docs/rule-proofs.md"
 
 
@@ -86,7 +87,7 @@ def _row_json(row: ProofRow) -> dict[str, Any]:
         "agrees": row.agrees,
         "directives": [[name, value] for name, value in row.directives],
         "evidence": row.evidence,
-        "seconds": None if row.seconds is None else round(row.seconds, _DIGITS),
+        "seconds": num(row.seconds),
     }
 
 

@@ -7,7 +7,6 @@ The JSON document is ``{"schema_version", "proxy", "proxy_version", "time_scale"
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from typing import Any
 
@@ -15,13 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tokenpath.report.probe_json import cut_to_dict, metrics_to_dict, num
 from tokenpath.report.strip import render_strip
 from tokenpath.simulate.run import ScenarioRun, SimulateReport
 from tokenpath.units import format_seconds, format_seconds_or_dash
 
 SCHEMA_VERSION = 1
 _STRIP_WIDTH = 32
-_DIGITS = 6
 _STYLE = {"STREAMING": "bold green", "CUT": "bold red", "ERROR": "bold red"}
 
 
@@ -115,7 +114,7 @@ def render_simulate_json(report: SimulateReport) -> dict[str, Any]:
                 "mock": run.mock,
                 "probes": run.scenario.probes,
                 "accept_encoding": run.scenario.accept_encoding,
-                "max_time_s": _num(run.max_time_s),
+                "max_time_s": num(run.max_time_s),
                 "measured": _measured(run),
             }
             for run in report.runs
@@ -131,22 +130,11 @@ def _measured(run: ScenarioRun) -> dict[str, Any]:
     return {
         "verdict": result.verdict.kind.value,
         "pattern": result.verdict.pattern,
-        "cut": None
-        if cut is None
-        else {
-            "kind": cut.kind.value,
-            "at_s": _num(cut.at_s),
-            "status": cut.status,
-            "silence_s": _num(cut.silence_s),
-        },
-        "metrics": {k: _num(v) for k, v in dataclasses.asdict(result.metrics).items()},
+        "cut": cut_to_dict(cut),
+        "metrics": metrics_to_dict(result.metrics),
         "error": None,
     }
 
 
 def _describe(directives: tuple[tuple[str, str], ...]) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives)
-
-
-def _num(value: object) -> object:
-    return round(value, _DIGITS) if isinstance(value, float) else value
