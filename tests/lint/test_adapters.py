@@ -26,9 +26,10 @@ from tokenpath.lint.adapters.values import (
 )
 from tokenpath.lint.document import SourceText
 from tokenpath.lint.facts import FACTS, Evidence, at_least, fact
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
 from tokenpath.lint.model import Controller, Ownership, RouteSettings, SourceKind
-from tokenpath.lint.objects import Objects, parse_objects
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.routes import build_routes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "model"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tokenpath.lint.document import SourceText
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.llm import llm_reason, server_of
 from tokenpath.lint.load import load_documents
-from tokenpath.lint.objects import Objects, parse_objects
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.routes import resolve_backend
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tokenpath.lint.document import InputError, SourceText
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
-from tokenpath.lint.objects import Objects, parse_objects
+from tokenpath.lint.objects import Objects
 
 FIXTURES = Path(__file__).parent / "fixtures" / "model"
 

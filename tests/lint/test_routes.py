@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tokenpath.lint.document import InputError, SourceText
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
 from tokenpath.lint.model import Controller, Route
-from tokenpath.lint.objects import Objects, parse_objects
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.ownership import flag_value, image_repository, image_version
 from tokenpath.lint.routes import build_routes
 

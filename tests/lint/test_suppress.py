@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tokenpath.lint.document import SourceText
 from tokenpath.lint.finding import Category, Finding, Severity
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
 from tokenpath.lint.model import ObjectRef
-from tokenpath.lint.objects import Objects, parse_objects
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.suppress import apply_suppressions, parse_suppression, suppressions
 
 TEXT = """\

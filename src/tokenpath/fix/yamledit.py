@@ -6,12 +6,8 @@ BOM survive by construction. Every builder is pure and returns ``None`` when it 
 
 Decisions:
 
-* **Quoting.** A replaced scalar keeps its style. Quoted styles are re-escaped (single quotes
-  fall back to double quotes for characters they cannot hold). A plain scalar stays plain only
-  when every YAML reader Kubernetes tooling uses (YAML 1.1 as in go-yaml v2 and PyYAML, and
-  1.2) reads the new text as the same string; otherwise it becomes double-quoted, because
-  annotation and ConfigMap values must be strings (``off``, ``yes``, ``y``, ``3600``, ``1e3``,
-  ``0x1F``, ``2024-01-01`` would not be). Tabs are always escaped, never written raw.
+* **Quoting.** A replaced scalar keeps its style. Quoted styles are re-escaped; a plain scalar
+  stays plain only when every YAML reader reads it as the same string (``fix.quoting``).
 * **Refusals.** Alias occurrences, anything inside an anchored subtree (the value may be shared
   with other objects), block scalars, multi-line plain scalars, explicitly tagged scalars
   (``!!str 3600``), duplicate keys, and multi-line or commented flow maps. Multi-line quoted
@@ -37,47 +33,28 @@ Decisions:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tokenpath.fix.edit import Edit
+from tokenpath.fix.quoting import (
+    DOUBLE,
+    PLAIN,
+    SINGLE,
+    reads_as_str,
+    render,
+    render_key,
+    render_value,
+)
+from tokenpath.fix.quoting import (
+    is_safe_plain as is_safe_plain,  # re-exported: callers import it from here
+)
 from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.yamlnode import NodeKind, YNode
 
-_PLAIN, _SINGLE, _DOUBLE = "", "'", '"'
 _BOM = "\ufeff"
 
-# Plain text we are willing to write: ASCII words separated by single spaces, no YAML indicator
-# at the start and no ':', '#', ',', brackets or quotes anywhere (safe in block and flow context).
-_PLAIN_SHAPE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./+=@-]*(?: [A-Za-z0-9_./+=@-]+)*")
-# Read as bool or null by YAML 1.1 (go-yaml v2 includes y/n) or 1.2; compared lower-cased.
-_NOT_STR_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ""})
-# Anything a 1.1/1.2 reader or Go's strconv might take for a number (int in any base, float,
-# sexagesimal, underscores, inf/nan), or a timestamp.
-_NUMBERISH = re.compile(
-    r"[-+]?(?:\.?[0-9][0-9a-fA-F_xXoObB.:]*(?:[eEpP][-+]?[0-9_]*)?|\.?(?:inf|infinity|nan))",
-    re.IGNORECASE,
-)
 _FLOW_COMMENT = re.compile(r"[ \t\r\n]#")  # or " #" inside a quoted value: refused alike
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
-
-_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\0": "\\0",
-    "\a": "\\a",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\v": "\\v",
-    "\f": "\\f",
-    "\r": "\\r",
-    "\x1b": "\\e",
-    "\x85": "\\N",
-    "\u2028": "\\L",
-    "\u2029": "\\P",
-}
 
 
 # -- public builders ------------------------------------------------------------------------
@@ -93,24 +70,24 @@ def replace_scalar(obj: ObjectRef, node: YNode, new_value: str) -> Edit | None:
     if (
         path is None
         or node.kind is not NodeKind.SCALAR
-        or node.style not in (_PLAIN, _SINGLE, _DOUBLE)
+        or node.style not in (PLAIN, SINGLE, DOUBLE)
     ):
         return None
     text, start, end = obj.text, node.span.start, node.span.end
     if _tagged(text, start):
         return None  # '!!str 3600' or a custom tag: the new text might not suit the tag
     source = text[start:end]
-    if node.style in (_SINGLE, _DOUBLE):
+    if node.style in (SINGLE, DOUBLE):
         if len(source) < 2 or source[0] != node.style or source[-1] != node.style:
             return None  # the span is not exactly the quoted text
         if new_value == node.value:
             return Edit(obj.file, start, end, source)
-        return Edit(obj.file, start, end, _render(new_value, node.style))
+        return Edit(obj.file, start, end, render(new_value, node.style))
     if "\n" in source or "\r" in source or source != node.value:
         return None  # multi-line plain scalar, or a tag in front of it
-    if new_value == node.value and _reads_as_str(new_value):
+    if new_value == node.value and reads_as_str(new_value):
         return Edit(obj.file, start, end, source)
-    rendered = _render(new_value, _PLAIN)
+    rendered = render(new_value, PLAIN)
     if start == end and text.startswith(" ", start):  # 'key: ' -> 'key: "v"', one space
         return Edit(obj.file, start + 1, end + 1, rendered)
     if start == end and start > 0 and text[start - 1] not in " \t":
@@ -133,7 +110,7 @@ def set_map_value(obj: ObjectRef, map_node: YNode, key: str, value: str) -> tupl
         return () if edit.replacement == obj.text[edit.start : edit.end] else (edit,)
     # an empty map takes its key quoting from the map around it (quoted keys in JSON)
     outer = next((n for n in reversed(path) if n.kind is NodeKind.MAP and n.items), None)
-    entry = _Entry(_render_key(key, outer), _render_value(value, map_node))
+    entry = _Entry(render_key(key, outer), render_value(value, map_node))
     return _insert_entry(obj, path, entry)
 
 
@@ -148,97 +125,18 @@ def set_annotation(obj: ObjectRef, key: str, value: str) -> tuple[Edit, ...] | N
     meta_path = _editable_path(obj, meta)
     if meta_path is None:
         return None
-    child = _Entry(_render_key(key, meta), _render_value(value, None))
+    child = _Entry(render_key(key, meta), render_value(value, None))
     count = _count(meta, "annotations")
     if count == 0:
-        return _insert_entry(obj, meta_path, _Entry(_render_key("annotations", meta), child=child))
+        return _insert_entry(obj, meta_path, _Entry(render_key("annotations", meta), child=child))
     key_node, ann = next((k, v) for k, v in meta.items if k.value == "annotations")
     if count > 1 or ann.alias or ann.anchor:
         return None
     if ann.kind is NodeKind.MAP:
         return set_map_value(obj, ann, key, value)
-    if ann.kind is NodeKind.SCALAR and ann.style == _PLAIN and ann.tag.endswith(":null"):
+    if ann.kind is NodeKind.SCALAR and ann.style == PLAIN and ann.tag.endswith(":null"):
         return _blockify(obj, meta_path, key_node, ann, child)
     return None
-
-
-# -- rendering ------------------------------------------------------------------------------
-
-
-def _reads_as_str(value: str) -> bool:
-    """Would ``value`` written plain be read back as this string by every YAML reader?"""
-    if value.lower() in _NOT_STR_WORDS or value != value.strip():
-        return False
-    return not (_NUMBERISH.fullmatch(value) or _TIMESTAMP.match(value))
-
-
-def is_safe_plain(value: str) -> bool:
-    """``value`` can be written as a plain scalar (block or flow) and reads back unchanged."""
-    return _PLAIN_SHAPE.fullmatch(value) is not None and _reads_as_str(value)
-
-
-def _printable(ch: str) -> bool:
-    """YAML-printable, no tab, no line break (so single quotes and plain text can hold it)."""
-    if " " <= ch <= "~":
-        return True
-    code = ord(ch)
-    return (
-        code >= 0xA0
-        and ch not in "\u2028\u2029\ufeff\ufffe\uffff"
-        and not (0xD800 <= code <= 0xDFFF)
-    )
-
-
-def _double(value: str) -> str:
-    out = []
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif _printable(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def _render(value: str, style: str) -> str:
-    """``value`` as a one-line scalar in ``style``, or double-quoted when it cannot be."""
-    if style == _PLAIN and is_safe_plain(value):
-        return value
-    if style == _SINGLE and all(_printable(ch) for ch in value):
-        return "'" + value.replace("'", "''") + "'"
-    return _double(value)
-
-
-def _majority(styles: list[str]) -> str | None:
-    """Most common style; a tie goes to the one used last."""
-    if not styles:
-        return None
-    counts = Counter(styles)
-    top = max(counts.values())
-    return next(s for s in reversed(styles) if counts[s] == top)
-
-
-def _render_key(key: str, siblings: YNode | None) -> str:
-    keys = siblings.items if siblings is not None else ()
-    style = _majority([k.style for k, _ in keys if k.style in (_PLAIN, _SINGLE, _DOUBLE)])
-    return _render(key, _PLAIN if style is None else style)
-
-
-def _render_value(value: str, siblings: YNode | None) -> str:
-    styles = [
-        v.style
-        for _, v in (siblings.items if siblings is not None else ())
-        if v.kind is NodeKind.SCALAR
-        and v.style in (_PLAIN, _SINGLE, _DOUBLE)
-        and not v.tag.endswith(":null")
-    ]
-    style = _majority(styles)
-    return _render(value, _DOUBLE if style is None else style)
 
 
 # -- where things are -----------------------------------------------------------------------

@@ -13,9 +13,9 @@ from tokenpath.lint.document import InputError, SourceText
 from tokenpath.lint.engine import lint_routes
 from tokenpath.lint.files import read_inputs
 from tokenpath.lint.finding import Finding
+from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
 from tokenpath.lint.model import Controller, Route
-from tokenpath.lint.objects import parse_objects
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.routes import build_routes
 from tokenpath.lint.suppress import apply_suppressions
