@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from simcli import simulate_json
 
 
 def _simulate(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tokenpath", "simulate", "--proxy", "envoy", "--json", *args],
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stdout + done.stderr
-    return done.returncode, json.loads(done.stdout)
+    return simulate_json("envoy", tmp_path, *args)
 
 
 @pytest.mark.proxy
