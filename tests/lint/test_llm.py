@@ -42,8 +42,15 @@ def reason(
     )
     ingress = objects.ingresses[0]
     path_entry = ingress.rules[0].paths[0]
-    target = resolve_backend(objects, ingress, path_entry.backend)
-    return llm_reason(ingress, path_entry, target.service, target.workloads, target.ports)
+    target = resolve_backend(objects, ingress.ref.namespace, path_entry.backend)
+    return llm_reason(
+        ingress.annotations,
+        str(ingress.ref),
+        path_entry.path,
+        target.service,
+        target.workloads,
+        target.ports,
+    )
 
 
 @pytest.mark.parametrize(

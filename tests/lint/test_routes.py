@@ -68,7 +68,7 @@ def controller(image: str, *args: str, namespace: str = "ingress") -> str:
 
 def owner_of(text: str, hint: Controller | None = None) -> dict[str, Route]:
     routes, _ = routes_of(text, hint)
-    return {r.ingress.name: r for r in routes}
+    return {r.obj.name: r for r in routes}
 
 
 def test_helm_fixture_routes_sorted_and_llm_filtered() -> None:

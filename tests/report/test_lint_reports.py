@@ -489,7 +489,7 @@ def route(**changes: object) -> Route:
         ),
     )
     values: dict[str, object] = {
-        "ingress": ING,
+        "obj": ING,
         "host": "chat.example.com",
         "path": "/v1/chat/completions",
         "service": "vllm",

@@ -46,10 +46,10 @@ def test_each_route_is_measured_and_agrees_with_its_prediction(
     assert not report.errors
     assert report.proxy == "nginx"
     assert report.proxy_version
-    by_ingress = {route.ingress: route for route in report.routes}
+    by_ingress = {route.obj: route for route in report.routes}
     assert set(by_ingress) == {"Ingress/ai/llm", "Ingress/ai/llm-short"}
     verdicts = {
-        (route.ingress, r.run.scenario.name): (r.run.verdict, r.prediction.label, r.agrees)
+        (route.obj, r.run.scenario.name): (r.run.verdict, r.prediction.label, r.agrees)
         for route in report.routes
         for r in route.results
     }

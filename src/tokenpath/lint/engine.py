@@ -18,7 +18,8 @@ from collections.abc import Collection, Iterable, Sequence
 
 from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Finding, Severity
-from tokenpath.lint.model import ObjectRef, Route
+from tokenpath.lint.model import AnyRoute, ObjectRef
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.rule import Rule, RuleContext
 from tokenpath.lint.rules import RULES, resolve
@@ -41,19 +42,29 @@ def enabled_rules(
 
 
 def lint_routes(
-    routes: Iterable[Route],
+    routes: Iterable[AnyRoute],
     policy: Policy,
     *,
     codes: Collection[str] | None = None,
     rules: Sequence[Rule] = RULES,
+    objects: Objects | None = None,
 ) -> tuple[Finding, ...]:
-    """Findings of the enabled rules on ``routes``, folded and in a stable order (file, line,
-    code, route)."""
+    """Findings of the enabled rules on ``routes`` (each rule sees the routes of its proxy
+    family) and, when ``objects`` is given, of their object checks; folded and in a stable
+    order (file, line, code, route)."""
     ctx = RuleContext(policy=policy)
     active = enabled_rules(policy, codes, rules)
     findings = [
-        finding for route in routes for rule in active for finding in rule.check(route, ctx)
+        finding
+        for route in routes
+        for rule in active
+        if rule.meta.family is route.family
+        for finding in rule.check(route, ctx)
     ]
+    if objects is not None:
+        for rule in active:
+            if rule.check_objects is not None:
+                findings.extend(rule.check_objects(objects, ctx))
     return tuple(sorted(fold(findings), key=_order))
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tokenpath.fix.edit import Fix
-from tokenpath.lint.model import ObjectRef, Source
+from tokenpath.lint.model import Family, ObjectRef, Source
 
 
 class Severity(StrEnum):
@@ -49,6 +49,7 @@ class RuleMeta:
     fix: FixAvailability
     references: tuple[str, ...] = ()
     proven_on: str = ""  # e.g. "nginx 1.22.1 (tests/proxy/test_rule_proofs.py)"
+    family: Family = Family.NGINX  # the routes it checks: their proxy family
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tokenpath.lint.objects import Entry, Ingress, IngressPath, Service, Workload
+from tokenpath.lint.objects import Entry, Service, Workload
 from tokenpath.lint.ownership import image_repository
 
 STREAMING_ANNOTATION = "tokenpath.dev/streaming"
@@ -88,15 +88,18 @@ _NAME_HINT = re.compile(
 
 
 def llm_reason(
-    ingress: Ingress,
-    path: IngressPath,
+    annotations: Sequence[Entry],
+    where: str,
+    path: str,
     service: Service | None,
     workloads: Sequence[Workload],
     ports: Sequence[int],
 ) -> str:
-    """Why the route counts as an LLM route, or "" when it does not. ``ports`` are the Service
-    port and the resolved container port the route reaches."""
-    marks = [_mark(ingress.annotation(STREAMING_ANNOTATION), str(ingress.ref))]
+    """Why the route counts as an LLM route, or "" when it does not. ``annotations`` and
+    ``where`` are those of the object declaring the route (an Ingress, an HTTPRoute, ...);
+    ``ports`` are the Service port and the resolved container port the route reaches."""
+    own = next((e for e in annotations if e.key == STREAMING_ANNOTATION), None)
+    marks = [_mark(own, where)]
     if service is not None:
         marks.append(_mark(_annotation(service, STREAMING_ANNOTATION), str(service.ref)))
     for marked in marks:
@@ -106,7 +109,7 @@ def llm_reason(
         reason = _by_image(workload) or _by_command(workload)
         if reason:
             return reason
-    by_path = _by_path(path.path, ports)
+    by_path = _by_path(path, ports)
     if by_path:
         return by_path
     names = [(str(service.ref), service.ref.name)] if service is not None else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from tokenpath.lint.yamlnode import YNode
 
@@ -37,6 +37,7 @@ class SourceKind(StrEnum):
     CONFIGMAP = "configmap"  # the controller's ConfigMap
     DEFAULT = "default"  # the controller's built-in default for its version
     TEMPLATE = "template"  # fixed by the controller's nginx.conf template (not settable)
+    FIELD = "field"  # a field of a route, policy or Envoy config object (``key`` is its path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class Source:
                 return f"default ({self.detail})" if self.detail else "default"
             case SourceKind.TEMPLATE:
                 return f"controller template ({self.detail})" if self.detail else "template"
+            case SourceKind.FIELD:
+                name = f" of {self.obj}" if self.obj is not None else ""
+                return f"{self.key}{name}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +89,27 @@ class Setting(Generic[T]):
     ignored: tuple[Ignored, ...] = ()  # values that were written but do not take effect
 
 
+class Family(StrEnum):
+    """Which proxy a controller runs: rules and renderers are written per family."""
+
+    NGINX = "nginx"
+    ENVOY = "envoy"
+
+
 class Controller(StrEnum):
     INGRESS_NGINX = "ingress-nginx"
     NGINX_INC = "nginx-inc"  # F5 NGINX Ingress Controller
+    ENVOY_GATEWAY = "envoy-gateway"
+    ISTIO = "istio"
+    CONTOUR = "contour"
+    ENVOY_AI_GATEWAY = "envoy-ai-gateway"  # AIGatewayRoute, served by an Envoy Gateway
+    ENVOY = "envoy"  # a raw Envoy bootstrap file
+
+    @property
+    def family(self) -> Family:
+        if self in (Controller.INGRESS_NGINX, Controller.NGINX_INC):
+            return Family.NGINX
+        return Family.ENVOY
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +151,54 @@ class RouteSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FixTarget:
+    """Where a route's own values are written, for fixes: a map of the declaring object (an
+    HTTPRoute rule, an HTTPProxy route, a VirtualService ``http`` entry, an Envoy route) and,
+    per ``EnvoyRouteSettings`` field name, the key path below that map that sets it
+    (``("timeouts", "request")`` on an HTTPRoute rule)."""
+
+    obj: ObjectRef
+    node: YNode = field(compare=False, repr=False)
+    paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def path(self, setting: str) -> tuple[str, ...] | None:
+        return next((keys for name, keys in self.paths if name == setting), None)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvoyRouteSettings:
+    """Streaming-relevant settings of one Envoy route, normalised across the Envoy family
+    (Envoy Gateway, Envoy AI Gateway, Istio, Contour, raw Envoy): the values the route ends up
+    with in Envoy's own terms, each with where it came from (FACTS.md §4-§9).
+
+    Seconds, with ``math.inf`` for "no timer"; sizes in bytes.
+    """
+
+    route_timeout: Setting[float]  # RouteAction.timeout: a total cap, request end to response end
+    # The idle timer the stream sees: RouteAction.idle_timeout, else the HCM's
+    # stream_idle_timeout (reset by every upstream read; heartbeats keep it alive).
+    idle_timeout: Setting[float]
+    backend_timeout: Setting[float]  # one attempt's total cap (retry_policy.per_try_timeout)
+    per_try_idle_timeout: Setting[float]  # one attempt's idle cap (fails over when silent)
+    max_stream_duration: Setting[float]  # RouteAction.max_stream_duration: a total cap
+    # Content types a response compressor compresses; None when no compressor runs.
+    compression: Setting[tuple[str, ...] | None]
+    # Whether a filter reads the whole request body before forwarding it (ext_proc in buffered
+    # mode, the buffer filter, Envoy Gateway requestBuffer): then bodies above
+    # ``request_buffer_limit`` get a 413.
+    body_buffered: Setting[bool]
+    request_buffer_limit: Setting[int]
+    delayed_close: Setting[float]  # HCM delayed_close_timeout: a cut reaches the client this late
+    # Objects that may change these values but that tokenpath cannot interpret (EnvoyFilter
+    # patches, unknown policy fields): shown, never guessed.
+    uninterpreted: tuple[Ignored, ...] = ()
+    # Values that make Envoy (or the controller) reject the configuration: an unknown field,
+    # an option in the wrong message.
+    refused: tuple[Ignored, ...] = ()
+    fix_target: FixTarget | None = None  # None when the route has no map of its own to edit
+
+
+@dataclass(frozen=True, slots=True)
 class Ownership:
     """Which controller serves an Ingress, and how that was decided (shown as provenance)."""
 
@@ -142,11 +212,18 @@ class Ownership:
     args: tuple[str, ...] = ()  # its container command + args (flags such as -enable-snippets)
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """host + path -> Service:port -> workload, with effective settings."""
+S = TypeVar("S", RouteSettings, EnvoyRouteSettings)
 
-    ingress: ObjectRef
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[S]):
+    """host + path -> Service:port -> workload, with effective settings.
+
+    ``obj`` is the object that declares the route: an Ingress (NGINX family), or an HTTPRoute,
+    GRPCRoute, AIGatewayRoute, VirtualService, HTTPProxy or Envoy bootstrap (Envoy family).
+    """
+
+    obj: ObjectRef
     host: str  # "" = any host
     path: str  # "/" when not given
     service: str
@@ -155,12 +232,21 @@ class Route:
     images: tuple[str, ...]
     owner: Ownership
     llm_reason: str  # why it counts as an LLM route, or "" when it does not
-    settings: RouteSettings
-    line: int = 0  # line of the path entry in the Ingress
+    settings: S
+    line: int = 0  # line of the path entry (Ingress) or rule/match (other route objects)
 
     @property
     def is_llm(self) -> bool:
         return bool(self.llm_reason)
 
+    @property
+    def family(self) -> Family:
+        return self.owner.controller.family
+
     def label(self) -> str:
         return f"{self.host or '*'}{self.path}"
+
+
+NginxRoute: TypeAlias = Route[RouteSettings]
+EnvoyRoute: TypeAlias = Route[EnvoyRouteSettings]
+AnyRoute: TypeAlias = Route[Any]

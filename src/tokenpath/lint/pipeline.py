@@ -11,11 +11,12 @@ from typing import BinaryIO, TextIO
 
 from tokenpath.lint.document import InputError, SourceText
 from tokenpath.lint.engine import lint_routes
+from tokenpath.lint.envoy import build_envoy_routes
 from tokenpath.lint.files import read_inputs
 from tokenpath.lint.finding import Finding
 from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
-from tokenpath.lint.model import Controller, Route
+from tokenpath.lint.model import AnyRoute, Controller
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.routes import build_routes
 from tokenpath.lint.suppress import apply_suppressions
@@ -31,7 +32,7 @@ class LintOptions:
 @dataclass(frozen=True, slots=True)
 class LintResult:
     sources: tuple[SourceText, ...]
-    routes: tuple[Route, ...]  # the routes that were linted
+    routes: tuple[AnyRoute, ...]  # the routes that were linted
     findings: tuple[Finding, ...]  # after suppression
     suppressed: tuple[Finding, ...]
     errors: tuple[InputError, ...]  # input errors (exit 2)
@@ -63,8 +64,11 @@ def lint_sources(
         objects, controller_hint=options.controller, all_routes=options.all_routes
     )
     all_errors.extend(route_errors)
-    linted = tuple(r for r in routes if options.all_routes or r.is_llm)
-    findings = lint_routes(linted, options.policy)
+    envoy_routes, envoy_errors = build_envoy_routes(objects, controller_hint=options.controller)
+    all_errors.extend(envoy_errors)
+    every: tuple[AnyRoute, ...] = (*routes, *envoy_routes)
+    linted = tuple(r for r in every if options.all_routes or r.is_llm)
+    findings = lint_routes(linted, options.policy, objects=objects)
     kept, suppressed, unused = apply_suppressions(findings, objects)
     return LintResult(
         sources=tuple(sources),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tokenpath.lint.adapters import effective_settings
 from tokenpath.lint.document import InputError
 from tokenpath.lint.llm import llm_reason
-from tokenpath.lint.model import Controller, Ownership, Route, RouteSettings
+from tokenpath.lint.model import Controller, Family, NginxRoute, Ownership, Route, RouteSettings
 from tokenpath.lint.objects import (
     Backend,
     ConfigMap,
@@ -38,11 +38,13 @@ class Target:
 
 def build_routes(
     objects: Objects, *, controller_hint: Controller | None, all_routes: bool
-) -> tuple[tuple[Route, ...], list[InputError]]:
+) -> tuple[tuple[NginxRoute, ...], list[InputError]]:
     """Every route of an NGINX-family Ingress (only LLM routes unless ``all_routes``), sorted
     by file and line, and input problems that concern routing as a whole."""
     controllers = find_controllers(objects)
-    routes: list[Route] = []
+    if controller_hint is not None and controller_hint.family is not Family.NGINX:
+        controller_hint = None  # a hint for Gateway API routes says nothing about Ingresses
+    routes: list[NginxRoute] = []
     for ingress in objects.ingresses:
         owner = decide_owner(ingress, objects, controllers, controller_hint)
         if owner is None:
@@ -52,7 +54,7 @@ def build_routes(
             route = _route(objects, ingress, owner, settings, host, path)
             if all_routes or route.is_llm:
                 routes.append(route)
-    routes.sort(key=lambda r: (r.ingress.file, r.line, r.ingress.doc_index))
+    routes.sort(key=lambda r: (r.obj.file, r.line, r.obj.doc_index))
     return tuple(routes), _default_class_errors(objects)
 
 
@@ -78,12 +80,12 @@ def _route(
     settings: RouteSettings,
     host: str,
     path: IngressPath,
-) -> Route:
+) -> NginxRoute:
     backend = path.backend
-    target = resolve_backend(objects, ingress, backend)
+    target = resolve_backend(objects, ingress.ref.namespace, backend)
     images = tuple(dict.fromkeys(i for w in target.workloads for i in w.images))
     return Route(
-        ingress=ingress.ref,
+        obj=ingress.ref,
         host=host,
         path=path.path or "/",
         service=backend.service if backend is not None else "",
@@ -91,18 +93,25 @@ def _route(
         workload=target.workloads[0].ref if target.workloads else None,
         images=images,
         owner=owner,
-        llm_reason=llm_reason(ingress, path, target.service, target.workloads, target.ports),
+        llm_reason=llm_reason(
+            ingress.annotations,
+            str(ingress.ref),
+            path.path,
+            target.service,
+            target.workloads,
+            target.ports,
+        ),
         settings=settings,
         line=path.line,
     )
 
 
-def resolve_backend(objects: Objects, ingress: Ingress, backend: Backend | None) -> Target:
-    """The Service a backend names (same namespace), its port, and the workloads whose pod
-    labels include the Service's selector."""
+def resolve_backend(objects: Objects, namespace: str, backend: Backend | None) -> Target:
+    """The Service a backend names (in ``namespace``, the route's), its port, and the
+    workloads whose pod labels include the Service's selector."""
     if backend is None or not backend.service:
         return Target(None, (), ())
-    service = objects.service(ingress.ref.namespace, backend.service)
+    service = objects.service(namespace, backend.service)
     if service is None:
         number = backend.port_number
         return Target(None, (), (number,) if number is not None else ())

@@ -1,18 +1,24 @@
-"""What a rule is: a module with ``META`` and a pure ``check(route, ctx)``."""
+"""What a rule is: a module with ``META`` and a pure ``check(route, ctx)``; optionally also a
+pure ``check_objects(objects, ctx)`` for problems that belong to no route (a policy whose
+target does not exist)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Finding, RuleMeta
-from tokenpath.lint.model import Route, Setting
+from tokenpath.lint.model import AnyRoute, ObjectRef, Setting
 from tokenpath.lint.policy import Policy
 
-Check = Callable[[Route, "RuleContext"], Iterator[Finding]]
+if TYPE_CHECKING:
+    from tokenpath.lint.objects import Objects
+
+Check = Callable[[AnyRoute, "RuleContext"], Iterator[Finding]]
+ObjectCheck = Callable[["Objects", "RuleContext"], Iterator[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +26,16 @@ class Rule:
     meta: RuleMeta
     check: Check
     doc: str  # the module docstring: the rule's documentation page
+    check_objects: ObjectCheck | None = None
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
-        return cls(meta=module.META, check=module.check, doc=module.__doc__ or "")
+        return cls(
+            meta=module.META,
+            check=module.check,
+            doc=module.__doc__ or "",
+            check_objects=getattr(module, "check_objects", None),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +45,7 @@ class RuleContext:
     def finding(
         self,
         meta: RuleMeta,
-        route: Route,
+        route: AnyRoute,
         message: str,
         *,
         setting_name: str = "",
@@ -44,8 +56,8 @@ class RuleContext:
         manifest, else at the route's Ingress (whose annotations hold every NGINX-family
         route setting, so all paths of one Ingress fold into one finding)."""
         source = setting.source if setting is not None else None
-        line = source.line if source is not None and source.line else route.ingress.line
-        obj = source.obj if source is not None and source.obj is not None else route.ingress
+        line = source.line if source is not None and source.line else route.obj.line
+        obj = source.obj if source is not None and source.obj is not None else route.obj
         value = ""
         if setting is not None:
             value = setting.raw if setting.raw is not None else _text(setting.value)
@@ -62,6 +74,31 @@ class RuleContext:
             source=source,
             fix=fix,
             route=route.label(),
+        )
+
+    def object_finding(
+        self,
+        meta: RuleMeta,
+        obj: ObjectRef,
+        line: int,
+        message: str,
+        *,
+        setting_name: str = "",
+        value: str = "",
+        fix: Fix | None = None,
+    ) -> Finding:
+        """A finding about an object rather than a route."""
+        return Finding(
+            code=meta.code,
+            name=meta.name,
+            category=meta.category,
+            severity=self.policy.severity_for(meta.code, meta.severity),
+            message=message,
+            object=obj,
+            line=line or obj.line,
+            setting=setting_name,
+            value=value,
+            fix=fix,
         )
 
 

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenpath.lint.document import InputError
-from tokenpath.lint.model import Ignored, Route, RouteSettings, Setting, Snippet, Source, SourceKind
+from tokenpath.lint.model import (
+    AnyRoute,
+    Ignored,
+    RouteSettings,
+    Setting,
+    Snippet,
+    Source,
+    SourceKind,
+)
 from tokenpath.report.lint_json import (
     SCHEMA_VERSION,
     TOOL,
@@ -86,7 +94,7 @@ def format_setting(name: str, value: object) -> str:
     return str(value)
 
 
-def render_routes_text(routes: Sequence[Route], *, color: bool = False) -> str:
+def render_routes_text(routes: Sequence[AnyRoute], *, color: bool = False) -> str:
     paint = Painter(color)
     ordered = sorted_routes(routes)
     if not ordered:
@@ -101,12 +109,12 @@ def render_routes_text(routes: Sequence[Route], *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def routes_to_json(routes: Sequence[Route]) -> list[dict[str, object]]:
+def routes_to_json(routes: Sequence[AnyRoute]) -> list[dict[str, object]]:
     """One object per route (schema in ``docs/lint-output.md``), in display order."""
     return [_route_to_dict(r) for r in sorted_routes(routes)]
 
 
-def render_routes_json(routes: Sequence[Route], errors: Sequence[InputError] = ()) -> str:
+def render_routes_json(routes: Sequence[AnyRoute], errors: Sequence[InputError] = ()) -> str:
     """``--show-routes --format json``: ``{"schema_version", "tool", "routes", "errors"}``."""
     document: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
@@ -117,18 +125,18 @@ def render_routes_json(routes: Sequence[Route], errors: Sequence[InputError] = (
     return json.dumps(document, indent=2)
 
 
-def sorted_routes(routes: Sequence[Route]) -> list[Route]:
+def sorted_routes(routes: Sequence[AnyRoute]) -> list[AnyRoute]:
     return sorted(
         routes,
-        key=lambda r: (r.ingress.file, r.line or r.ingress.line, str(r.ingress), r.host, r.path),
+        key=lambda r: (r.obj.file, r.line or r.obj.line, str(r.obj), r.host, r.path),
     )
 
 
 # --- text -----------------------------------------------------------------------------------
 
 
-def _route_lines(route: Route, paint: Painter) -> list[str]:
-    ingress = route.ingress
+def _route_lines(route: AnyRoute, paint: Painter) -> list[str]:
+    ingress = route.obj
     where = f"{ingress.file}:{route.line or ingress.line}"
     lines = [
         paint("bold", safe(route.label())),
@@ -147,7 +155,7 @@ def _route_lines(route: Route, paint: Painter) -> list[str]:
     return lines
 
 
-def _backend(route: Route, paint: Painter) -> str:
+def _backend(route: AnyRoute, paint: Painter) -> str:
     text = f"→ Service {safe(route.service)}:{safe(route.port)} → "
     if route.workload is None:
         text += paint("dim", "no workload found")
@@ -158,7 +166,7 @@ def _backend(route: Route, paint: Painter) -> str:
     return text
 
 
-def _controller(route: Route) -> str:
+def _controller(route: AnyRoute) -> str:
     owner = route.owner
     version = owner.version or "version unknown (latest defaults)"
     text = f"{owner.controller.value} {version}"
@@ -251,16 +259,16 @@ def _table(rows: list[_Row], paint: Painter) -> list[str]:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _route_to_dict(route: Route) -> dict[str, object]:
+def _route_to_dict(route: AnyRoute) -> dict[str, object]:
     owner = route.owner
     settings = route.settings
     return {
         "route": route.label(),
         "host": route.host or None,
         "path": route.path,
-        "ingress": str(route.ingress),
-        "file": route.ingress.file,
-        "line": route.line or route.ingress.line,
+        "ingress": str(route.obj),
+        "file": route.obj.file,
+        "line": route.line or route.obj.line,
         "service": route.service,
         "port": route.port,
         "workload": None if route.workload is None else str(route.workload),

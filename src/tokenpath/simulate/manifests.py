@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tokenpath.errors import ProxyError
 from tokenpath.lint.document import InputError
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.pipeline import LintOptions, LintResult, lint_paths
 from tokenpath.simulate.predict import Prediction, predict_nginx
 from tokenpath.simulate.renderers.nginx import directives_for
@@ -108,7 +108,7 @@ def simulate_lint_result(
     runs: list[RouteRun] = []
     proxy, version = "nginx", ""
     for route in result.routes:
-        progress(f"route {route.label()} ({route.ingress})")
+        progress(f"route {route.label()} ({route.obj})")
         run = _simulate_route(route, scenarios, time_scale, progress)
         if run.report is not None:
             proxy, version = run.report.proxy, run.report.proxy_version
@@ -117,7 +117,7 @@ def simulate_lint_result(
 
 
 def _simulate_route(
-    route: Route, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
+    route: NginxRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
 ) -> RouteRun:
     settings = route.settings
     directives = directives_for(settings)
@@ -130,10 +130,10 @@ def _simulate_route(
     )
     base = RouteRun(
         route=route.label(),
-        ingress=str(route.ingress),
+        ingress=str(route.obj),
         controller=route.owner.controller.value,
-        file=route.ingress.file,
-        line=route.line or route.ingress.line,
+        file=route.obj.file,
+        line=route.line or route.obj.line,
         directives=directives,
         report=None,
         results=(),

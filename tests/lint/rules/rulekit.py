@@ -155,7 +155,7 @@ def route(
 ) -> Route:
     obj = obj or ingress()
     return Route(
-        ingress=obj,
+        obj=obj,
         host="llm.example.com",
         path=path,
         service="vllm",

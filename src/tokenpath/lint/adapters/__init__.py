@@ -17,7 +17,6 @@ brotli_types, body_size, modsecurity.
 from __future__ import annotations
 
 import math
-from typing import assert_never
 
 from tokenpath.lint.adapters import ingress_nginx, nginx_inc
 from tokenpath.lint.adapters.values import format_nginx_size, format_nginx_time
@@ -61,7 +60,7 @@ def effective_settings(
         case Controller.NGINX_INC:
             return nginx_inc.effective_settings(ingress, ownership, configmap)
         case _:
-            assert_never(ownership.controller)
+            raise ValueError(f"{ownership.controller} is not an NGINX-family controller")
 
 
 def has_annotation(controller: Controller, setting: str) -> bool:
@@ -94,7 +93,7 @@ def _annotation(controller: Controller, setting: str, ownership: Ownership | Non
         case Controller.NGINX_INC:
             return nginx_inc.annotation_key(setting)
         case _:
-            assert_never(controller)
+            raise ValueError(f"{controller} is not an NGINX-family controller")
 
 
 def configmap_key(controller: Controller, setting: str) -> str | None:
@@ -106,7 +105,7 @@ def configmap_key(controller: Controller, setting: str) -> str | None:
         case Controller.NGINX_INC:
             return nginx_inc.configmap_key(setting)
         case _:
-            assert_never(controller)
+            raise ValueError(f"{controller} is not an NGINX-family controller")
 
 
 def format_value(controller: Controller, setting: str, value: object) -> str:

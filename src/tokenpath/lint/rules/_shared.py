@@ -17,7 +17,7 @@ from tokenpath.fix.edit import Fix, Safety
 from tokenpath.fix.yamledit import replace_scalar, set_annotation
 from tokenpath.lint.adapters import annotation_key, format_value, has_annotation
 from tokenpath.lint.finding import Finding, RuleMeta, Severity
-from tokenpath.lint.model import Ignored, Route, Setting, Source, SourceKind
+from tokenpath.lint.model import Ignored, NginxRoute, Setting, Source, SourceKind
 from tokenpath.lint.rule import RuleContext
 
 # Media types of LLM token streams: SSE (OpenAI, TGI, vLLM, ...) and NDJSON (Ollama).
@@ -67,7 +67,7 @@ def has_ignored_annotation(setting: Setting[Any]) -> bool:
 
 
 def set_value_fix(
-    route: Route,
+    route: NginxRoute,
     setting: Setting[Any],
     name: str,
     value: object,
@@ -86,7 +86,7 @@ def set_value_fix(
     if (
         source.kind is SourceKind.ANNOTATION
         and source.obj is not None
-        and source.obj == route.ingress
+        and source.obj == route.obj
         and source.node is not None
     ):
         edit = replace_scalar(source.obj, source.node, text)
@@ -96,14 +96,14 @@ def set_value_fix(
     if not has_annotation(controller, name):
         return None
     key = annotation_key(controller, name, route.owner)
-    edits = set_annotation(route.ingress, key, text)
+    edits = set_annotation(route.obj, key, text)
     if edits is None:
         return None
     return Fix(title=f'set annotation {key}: "{text}" on this Ingress', edits=edits, safety=safety)
 
 
 def timeout_below_silence(
-    meta: RuleMeta, route: Route, ctx: RuleContext, name: str, consequence: str
+    meta: RuleMeta, route: NginxRoute, ctx: RuleContext, name: str, consequence: str
 ) -> Iterator[Finding]:
     """The shape TP201 and TP202 share: the timeout ``name`` (a RouteSettings field) is
     shorter than the policy's longest silence; the fix raises it to that (unsafe)."""
@@ -126,7 +126,7 @@ def timeout_below_silence(
 
 def ignored_values(
     meta: RuleMeta,
-    route: Route,
+    route: NginxRoute,
     ctx: RuleContext,
     names: Sequence[str],
     meant: Callable[[str, str], object | None],
@@ -159,9 +159,11 @@ def origin(source: Source) -> str:
             return "the controller's default"
         case SourceKind.TEMPLATE:
             return "fixed by the controller's template"
+        case SourceKind.FIELD:
+            return f"{source.key} of {source.obj}" if source.obj else source.key
 
 
-def ignored_message(route: Route, name: str, setting: Setting[Any], ignored: Ignored) -> str:
+def ignored_message(route: NginxRoute, name: str, setting: Setting[Any], ignored: Ignored) -> str:
     """'read timeout "3600s" does not take effect (<why>); 60 s applies (<origin>)', or, when
     the controller refuses the Ingress for it, says that instead of what applies."""
     head = f'{LABELS[name]} "{ignored.raw}" does not take effect ({ignored.reason})'
@@ -298,7 +300,9 @@ def intended_bytes(raw: str) -> int | None:
     return int(match.group(1)) * factor
 
 
-def rewrite_ignored_fix(route: Route, name: str, ignored: Ignored, meant: object) -> Fix | None:
+def rewrite_ignored_fix(
+    route: NginxRoute, name: str, ignored: Ignored, meant: object
+) -> Fix | None:
     """Rewrite a value the controller ignored (or rejects) as ``meant``, in the owning
     controller's syntax. Safe on an annotation of this Ingress (it does what the value already
     says); unsafe on the controller ConfigMap, whose change reaches every Ingress. None when
@@ -316,7 +320,7 @@ def rewrite_ignored_fix(route: Route, name: str, ignored: Ignored, meant: object
     return Fix(title=f'write "{text}" instead of "{ignored.raw}"', edits=(edit,), safety=safety)
 
 
-def rejected_whole_ingress(route: Route, ignored: Ignored) -> bool:
+def rejected_whole_ingress(route: NginxRoute, ignored: Ignored) -> bool:
     """Whether this value makes the controller refuse the whole Ingress (F5 NGINX Ingress
     Controller on an invalid annotation, FACTS.md §3), rather than fall back to another value
     (ingress-nginx, FACTS.md §2). The adapters list such values in ``refused``."""

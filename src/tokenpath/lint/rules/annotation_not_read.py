@@ -53,7 +53,7 @@ from tokenpath.fix.yamledit import replace_scalar
 from tokenpath.lint.adapters import annotation_key, format_value
 from tokenpath.lint.facts import INGRESS_NGINX_ANNOTATIONS, NGINX_INC_ANNOTATIONS
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Controller, Ignored, Route, Setting
+from tokenpath.lint.model import Controller, Ignored, NginxRoute, Setting
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
     intended_bool,
@@ -91,7 +91,7 @@ SETTING_NAMES = (
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     for ignored in route.settings.unread:
         target = _target(route.owner.controller, ignored.source.key)
         message = f"annotation {ignored.source.key} is not read by {route.owner.controller}"
@@ -138,8 +138,8 @@ def _nearest(key: str, candidates: Collection[str]) -> str | None:
     return scored[0][1]
 
 
-def _fix(route: Route, ignored: Ignored, target: tuple[str, str, bool] | None) -> Fix | None:
-    ingress, source = route.ingress, ignored.source
+def _fix(route: NginxRoute, ignored: Ignored, target: tuple[str, str, bool] | None) -> Fix | None:
+    ingress, source = route.obj, ignored.source
     annotations = ingress.node.path("metadata", "annotations") if ingress.node else None
     if target is None or source.node is None or annotations is None:
         return None

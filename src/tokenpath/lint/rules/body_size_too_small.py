@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from tokenpath.fix.edit import Safety
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import has_ignored_annotation, set_value_fix, size
 
@@ -56,7 +56,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     setting = route.settings.body_size
     limit = ctx.policy.min_body_bytes
     if not setting.value or setting.value >= limit:  # None or 0: unlimited

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
     ignored_values,
@@ -61,7 +61,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     yield from ignored_values(
         META, route, ctx, ("buffering",), lambda _name, raw: intended_bool(raw)
     )

@@ -48,7 +48,7 @@ from collections.abc import Iterator
 from tokenpath.fix.edit import Fix, Safety
 from tokenpath.fix.yamledit import replace_scalar
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route, Setting, SourceKind
+from tokenpath.lint.model import NginxRoute, Setting, SourceKind
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import WILDCARD_TYPES, advice, escalate, stream_types_in
 
@@ -67,7 +67,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.policy.compression_allowed:
         return
     settings = route.settings

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 
 from tokenpath.fix.edit import Safety
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import has_ignored_annotation, set_value_fix
 
@@ -60,7 +60,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     version = route.settings.http_version
     if version.value != "1.0" or not route.settings.buffering.value:
         return

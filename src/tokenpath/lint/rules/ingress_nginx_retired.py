@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Controller, Route
+from tokenpath.lint.model import Controller, NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import at_object
 
@@ -55,7 +55,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     if route.owner.controller is not Controller.INGRESS_NGINX:
         return
     version = f" {route.owner.version}" if route.owner.version else ""

@@ -58,7 +58,7 @@ from collections.abc import Iterator
 
 from tokenpath.fix.edit import Safety
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route, RouteSettings, SourceKind
+from tokenpath.lint.model import NginxRoute, RouteSettings, SourceKind
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
     escalate,
@@ -83,7 +83,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     setting = route.settings.buffering
     if not setting.value:
         return

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Controller, Route, Setting, Source, SourceKind
+from tokenpath.lint.model import Controller, NginxRoute, Setting, Source, SourceKind
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import advice, intended_seconds, seconds
 
@@ -57,7 +57,7 @@ META = RuleMeta(
 KEY = "proxy-stream-timeout"
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     configmap = route.owner.configmap
     if route.owner.controller is not Controller.INGRESS_NGINX or configmap is None:
         return

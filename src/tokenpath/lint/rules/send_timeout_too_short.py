@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import timeout_below_silence
 
@@ -65,7 +65,7 @@ META = RuleMeta(
 )
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     yield from timeout_below_silence(
         META,
         route,

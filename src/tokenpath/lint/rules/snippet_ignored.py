@@ -59,7 +59,7 @@ from collections.abc import Iterator
 from tokenpath.fix.edit import Fix
 from tokenpath.lint.adapters import annotation_key, format_value, has_annotation
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Ownership, Route, Setting
+from tokenpath.lint.model import NginxRoute, Ownership, Setting
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
     advice,
@@ -111,7 +111,7 @@ STREAMING_DIRECTIVES = {
 _DIRECTIVE = re.compile(r"(?:^|[;{}\s])([a-z_]+)\s+([^;{}]*);", re.MULTILINE)
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     for snippet in route.settings.snippets:
         if snippet.applied:
             continue

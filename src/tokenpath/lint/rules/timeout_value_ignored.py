@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
-from tokenpath.lint.model import Route
+from tokenpath.lint.model import NginxRoute
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._shared import (
     ignored_values,
@@ -65,7 +65,7 @@ META = RuleMeta(
 _TIMEOUTS = ("read_timeout", "send_timeout", "connect_timeout")
 
 
-def check(route: Route, ctx: RuleContext) -> Iterator[Finding]:
+def check(route: NginxRoute, ctx: RuleContext) -> Iterator[Finding]:
     yield from ignored_values(
         META, route, ctx, _TIMEOUTS, lambda _name, raw: intended_whole_seconds(raw)
     )

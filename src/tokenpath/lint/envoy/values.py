@@ -1,0 +1,143 @@
+"""Values shared by the Envoy-family adapters: duration syntaxes, the Envoy defaults a route
+starts from (with their FACTS.md source) and sources for fields of objects.
+
+Every duration parser returns seconds (``math.inf`` for "no timer") or raises ``ValueError``
+with the reason in words, which the adapters turn into ``Ignored`` entries.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from typing import TypeVar
+
+from tokenpath.lint.model import (
+    EnvoyRouteSettings,
+    Ignored,
+    ObjectRef,
+    Setting,
+    Source,
+    SourceKind,
+)
+from tokenpath.lint.yamlnode import YNode
+
+T = TypeVar("T")
+
+_GEP_2257 = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+_GO_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNITS = {
+    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
+    "h": 3600.0,
+}  # fmt: skip
+_PROTO = re.compile(r"^(-?[0-9]+)(\.[0-9]{0,9})?s$")
+
+ENVOY_ROUTE = (
+    "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto"
+)
+ENVOY_HCM = (
+    "https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/"
+    "http_connection_manager/v3/http_connection_manager.proto"
+)
+ENVOY_ROUTE_TIMEOUT_S = 15.0  # RouteAction.timeout default (FACTS.md §5, M Envoy 1.40.0)
+ENVOY_STREAM_IDLE_S = 300.0  # HCM stream_idle_timeout default (FACTS.md §5)
+ENVOY_DELAYED_CLOSE_S = 1.0  # HCM delayed_close_timeout default (FACTS.md §5)
+ENVOY_CONNECTION_BUFFER = 1024 * 1024  # per_connection_buffer_limit_bytes default (FACTS.md §5)
+EG_BUFFER_LIMIT = 32768  # Envoy Gateway connection.bufferLimit default (FACTS.md §6)
+
+
+def parse_gateway_duration(text: str) -> float:
+    """A Gateway API Duration (GEP-2257): ``300s``, ``1h30m``, ``500ms``, ``0s``. ``0s`` is
+    returned as 0; what it means is up to the implementation."""
+    if not _GEP_2257.match(text):
+        raise ValueError(
+            f'"{text}" is not a Gateway API duration (GEP-2257: up to four <1-5 digits><h|m|s|ms> '
+            'parts, such as "300s" or "1h30m"; no decimals, no days)'
+        )
+    return _sum_parts(text)
+
+
+def parse_go_duration(text: str) -> float:
+    """A Go ``time.ParseDuration`` string: ``1.5s``, ``2m30s``, ``300ms``; ``0`` alone too."""
+    if text == "0":
+        return 0.0
+    total, at = 0.0, 0
+    for match in _GO_PART.finditer(text):
+        if match.start() != at:
+            break
+        total += float(match.group(1)) * _GO_UNITS[match.group(2)]
+        at = match.end()
+    if at != len(text) or not text:
+        raise ValueError(f'"{text}" is not a Go duration (such as "300s", "1h30m" or "1.5s")')
+    return total
+
+
+def parse_proto_duration(text: str) -> float:
+    """A protobuf JSON Duration as Envoy reads it: ``15s``, ``0.5s``, ``0s``."""
+    match = _PROTO.match(text)
+    if match is None or text.startswith("-"):
+        raise ValueError(
+            f'"{text}" is not a protobuf duration (seconds with an "s" suffix, such as "15s" '
+            'or "0.5s")'
+        )
+    return float(match.group(1) + (match.group(2) or ""))
+
+
+def _sum_parts(text: str) -> float:
+    return sum(float(m.group(1)) * _GO_UNITS[m.group(2)] for m in _GO_PART.finditer(text))
+
+
+def default(value: T, detail: str) -> Setting[T]:
+    return Setting(value=value, source=Source(SourceKind.DEFAULT, key="", detail=detail))
+
+
+def envoy_defaults(who: str) -> EnvoyRouteSettings:
+    """The settings of an Envoy route nobody configured, as ``who`` (e.g. "Envoy Gateway")
+    leaves them: Envoy's own defaults (FACTS.md §5). Adapters replace what is set."""
+    return EnvoyRouteSettings(
+        route_timeout=default(ENVOY_ROUTE_TIMEOUT_S, f"Envoy route timeout 15s; {who} sets none"),
+        idle_timeout=default(ENVOY_STREAM_IDLE_S, "Envoy HCM stream_idle_timeout 300s"),
+        backend_timeout=default(math.inf, "no per-try timeout"),
+        per_try_idle_timeout=default(math.inf, "no per-try idle timeout"),
+        max_stream_duration=default(math.inf, "no max_stream_duration"),
+        compression=default(None, "no compressor filter"),
+        body_buffered=default(False, "no filter buffers the request body"),
+        request_buffer_limit=default(
+            ENVOY_CONNECTION_BUFFER, "Envoy per_connection_buffer_limit_bytes"
+        ),
+        delayed_close=default(ENVOY_DELAYED_CLOSE_S, "Envoy HCM delayed_close_timeout 1s"),
+    )
+
+
+def field_source(obj: ObjectRef, key: str, node: YNode | None, detail: str = "") -> Source:
+    """The source of a value written at ``key`` (a dotted field path) of ``obj``."""
+    return Source(
+        SourceKind.FIELD,
+        key=key,
+        obj=obj,
+        line=node.span.line if node is not None else obj.line,
+        detail=detail,
+        node=node,
+    )
+
+
+def written(
+    previous: Setting[T],
+    value: T,
+    source: Source,
+    raw: str | None,
+    ignored: tuple[Ignored, ...] = (),
+) -> Setting[T]:
+    """A value that replaces ``previous`` (which it overrides, keeping its history)."""
+    return Setting(
+        value=value,
+        source=source,
+        raw=raw,
+        overridden=(*previous.overridden, previous.source),
+        ignored=(*previous.ignored, *ignored),
+    )
+
+
+def with_ignored(previous: Setting[T], ignored: Ignored) -> Setting[T]:
+    """``previous`` still applies; ``ignored`` was written but does not take effect."""
+    return replace(previous, ignored=(*previous.ignored, ignored))
