@@ -600,6 +600,8 @@ def test_routes_json() -> None:
         "host",
         "path",
         "ingress",
+        "object",
+        "family",
         "file",
         "line",
         "service",

@@ -32,10 +32,12 @@ def lint_options(command: F) -> F:
         ),
         click.option(
             "--controller",
-            type=click.Choice([c.value for c in Controller]),
+            type=click.Choice([c.value for c in HINTS]),
             default=None,
-            help="Controller to assume when the manifests do not say (no IngressClass "
-            "or controller Deployment in the input).",
+            help="Controller to assume when the manifests do not say: for Ingresses with no "
+            "IngressClass or controller Deployment in the input (ingress-nginx, nginx-inc), "
+            "and for Gateway API routes whose Gateway or GatewayClass is not in the input "
+            "(envoy-gateway, istio, contour).",
         ),
         click.option(
             "--all-routes",
@@ -54,6 +56,10 @@ def tune_gc_for_manifests() -> None:
     over and over (about a quarter of a 10k-object lint run). The CLI owns its process,
     so the setting is made here, not in the library."""
     gc.set_threshold(200_000, 20, 100)
+
+
+# Controllers a user may name: AIGatewayRoutes and Envoy bootstrap files always say theirs.
+HINTS = tuple(c for c in Controller if c not in (Controller.ENVOY_AI_GATEWAY, Controller.ENVOY))
 
 
 def options_from(policy_file: str | None, controller: str | None, all_routes: bool) -> LintOptions:

@@ -28,6 +28,8 @@ from typing import Any
 from tokenpath.lint.document import InputError
 from tokenpath.lint.model import (
     AnyRoute,
+    EnvoyRouteSettings,
+    Family,
     Ignored,
     RouteSettings,
     Setting,
@@ -44,7 +46,7 @@ from tokenpath.report.lint_json import (
 )
 from tokenpath.report.lint_text import Painter, safe
 
-# (attribute of RouteSettings, label): the order in which settings are shown.
+# (attribute of RouteSettings, label): the order in which NGINX-family settings are shown.
 SETTINGS = (
     ("buffering", "buffering"),
     ("request_buffering", "request buffering"),
@@ -59,11 +61,26 @@ SETTINGS = (
     ("body_size", "body size"),
     ("modsecurity", "modsecurity"),
 )
+# The same for EnvoyRouteSettings (Envoy family).
+ENVOY_SETTINGS = (
+    ("route_timeout", "route timeout"),
+    ("idle_timeout", "idle timeout"),
+    ("backend_timeout", "per-try timeout"),
+    ("per_try_idle_timeout", "per-try idle"),
+    ("max_stream_duration", "max stream duration"),
+    ("compression", "compression"),
+    ("body_buffered", "body buffered"),
+    ("request_buffer_limit", "body buffer limit"),
+    ("delayed_close", "delayed close"),
+)
+_SECONDS = {"max_stream_duration", "delayed_close"}
+_BYTES = {"body_size", "request_buffer_limit"}
 _SOURCE_STYLE = {
     SourceKind.ANNOTATION: "cyan",
     SourceKind.CONFIGMAP: "magenta",
     SourceKind.DEFAULT: "dim",
     SourceKind.TEMPLATE: "dim",
+    SourceKind.FIELD: "cyan",
 }
 _VALUE_WIDTH_MAX = 24
 _INDENT = "    "
@@ -83,12 +100,14 @@ def format_setting(name: str, value: object) -> str:
     """The effective value of setting ``name`` (a ``RouteSettings`` field) as short text."""
     if isinstance(value, bool):
         return "on" if value else "off"
-    if name.endswith("_timeout") and isinstance(value, int | float):
+    if (name.endswith("_timeout") or name in _SECONDS) and isinstance(value, int | float):
         return _seconds(float(value))
-    if name == "body_size":
+    if name in _BYTES:
         return "unlimited" if value is None else _size(value)
     if name == "http_version":
         return f"HTTP/{value}"
+    if name == "compression" and value is None:
+        return "off"
     if isinstance(value, tuple):
         return " ".join(str(v) for v in value) if value else "(none)"
     return str(value)
@@ -168,8 +187,11 @@ def _backend(route: AnyRoute, paint: Painter) -> str:
 
 def _controller(route: AnyRoute) -> str:
     owner = route.owner
-    version = owner.version or "version unknown (latest defaults)"
-    text = f"{owner.controller.value} {version}"
+    text = owner.controller.value
+    if owner.version:
+        text += f" {owner.version}"
+    elif route.family is Family.NGINX:
+        text += " version unknown (latest defaults)"
     return f"{text} — {owner.reason}" if owner.reason else text
 
 
@@ -177,11 +199,19 @@ def _labelled(label: str, text: str, paint: Painter) -> list[str]:
     return [f"  {paint('bold', f'{label:<11}')} {safe(text)}"]
 
 
-def _rows(settings: RouteSettings) -> list[_Row]:
-    rows = [_setting_row(label, name, getattr(settings, name)) for name, label in SETTINGS]
+def _rows(settings: RouteSettings | EnvoyRouteSettings) -> list[_Row]:
+    rows = [_setting_row(label, name, getattr(settings, name)) for name, label in _shown(settings)]
+    if isinstance(settings, EnvoyRouteSettings):
+        rows += [_note_row("not read", "uninterpreted", u) for u in settings.uninterpreted]
+        rows += [_note_row("rejected", "rejected", r) for r in settings.refused]
+        return rows
     rows += [_snippet_row(s) for s in settings.snippets]
-    rows += [_unread_row(u) for u in settings.unread]
+    rows += [_note_row("unread", "not read", u) for u in settings.unread]
     return rows
+
+
+def _shown(settings: RouteSettings | EnvoyRouteSettings) -> tuple[tuple[str, str], ...]:
+    return ENVOY_SETTINGS if isinstance(settings, EnvoyRouteSettings) else SETTINGS
 
 
 def _setting_row(label: str, name: str, setting: Setting[Any]) -> _Row:
@@ -213,13 +243,14 @@ def _snippet_row(snippet: Snippet) -> _Row:
     )
 
 
-def _unread_row(unread: Ignored) -> _Row:
+def _note_row(label: str, why: str, ignored: Ignored) -> _Row:
+    """A value written but without effect (or one that makes the config rejected)."""
     return _Row(
-        label="unread",
-        value=f'"{unread.raw}"',
-        origin=unread.source.describe(),
+        label=label,
+        value=f'"{ignored.raw}"',
+        origin=ignored.source.describe(),
         origin_style="yellow",
-        notes=(("yellow", f"not read: {unread.reason}"),),
+        notes=(("yellow", f"{why}: {ignored.reason}"),),
     )
 
 
@@ -262,11 +293,13 @@ def _table(rows: list[_Row], paint: Painter) -> list[str]:
 def _route_to_dict(route: AnyRoute) -> dict[str, object]:
     owner = route.owner
     settings = route.settings
-    return {
+    document: dict[str, object] = {
         "route": route.label(),
         "host": route.host or None,
         "path": route.path,
-        "ingress": str(route.obj),
+        "object": str(route.obj),
+        "ingress": str(route.obj),  # schema 1 name of "object", kept for compatibility
+        "family": route.family.value,
         "file": route.obj.file,
         "line": route.line or route.obj.line,
         "service": route.service,
@@ -282,18 +315,25 @@ def _route_to_dict(route: AnyRoute) -> dict[str, object]:
         },
         "llm": route.is_llm,
         "llm_reason": route.llm_reason or None,
-        "settings": {name: _setting_to_dict(name, getattr(settings, name)) for name, _ in SETTINGS},
-        "snippets": [
-            {
-                "text": s.text,
-                "applied": s.applied,
-                "reason": s.reason or None,
-                "source": source_to_dict(s.source),
-            }
-            for s in settings.snippets
-        ],
-        "unread": [_ignored_to_dict(u) for u in settings.unread],
+        "settings": {
+            name: _setting_to_dict(name, getattr(settings, name)) for name, _ in _shown(settings)
+        },
     }
+    if isinstance(settings, EnvoyRouteSettings):
+        document["uninterpreted"] = [_ignored_to_dict(u) for u in settings.uninterpreted]
+        document["rejected"] = [_ignored_to_dict(r) for r in settings.refused]
+        return document
+    document["snippets"] = [
+        {
+            "text": s.text,
+            "applied": s.applied,
+            "reason": s.reason or None,
+            "source": source_to_dict(s.source),
+        }
+        for s in settings.snippets
+    ]
+    document["unread"] = [_ignored_to_dict(u) for u in settings.unread]
+    return document
 
 
 def _setting_to_dict(name: str, setting: Setting[Any]) -> dict[str, object]:
@@ -321,7 +361,7 @@ def _ignored_to_dict(ignored: Ignored) -> dict[str, object]:
 
 def _seconds(value: float) -> str:
     if not math.isfinite(value):
-        return "unlimited"
+        return "none"
     return f"{int(value)}s" if value == int(value) else f"{value:g}s"
 
 
