@@ -41,7 +41,6 @@ LAYERS = {
     "lint.model": 1,
     "lint.finding": 1,
     "lint.policy": 1,
-    "lint.rule": 1,
     "fix.edit": 1,
     "lint": 2,
     "fix": 2,

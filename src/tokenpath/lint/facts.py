@@ -71,8 +71,35 @@ NIC_TMPL = (
 NIC_FLAGS = "https://github.com/nginx/kubernetes-ingress/blob/main/cmd/nginx-ingress/flags.go"
 NIC_CONTROLLER = "https://github.com/nginx/kubernetes-ingress/blob/main/internal/k8s/controller.go"
 
+ENV_ROUTE = (
+    "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto"
+)
+ENV_HCM = (
+    "https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/"
+    "http_connection_manager/v3/http_connection_manager.proto"
+)
+ENV_COMP = (
+    "https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/compressor/v3/"
+    "compressor.proto"
+)
+ENV_CLUSTER = "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto"
+GW_TYPES = "https://github.com/kubernetes-sigs/gateway-api/blob/main/apis/v1/httproute_types.go"
+EG_TO = "https://gateway.envoyproxy.io/docs/tasks/traffic/http-timeouts/"
+EG_ROUTE = "https://github.com/envoyproxy/gateway/blob/main/internal/xds/translator/route.go"
+EG_CONN = "https://github.com/envoyproxy/gateway/blob/main/api/v1alpha1/connection_types.go"
+ISTIO_TO = "https://istio.io/latest/docs/tasks/traffic-management/request-timeouts/"
+CONTOUR_TYPES = (
+    "https://github.com/projectcontour/contour/blob/main/apis/projectcontour/v1/httpproxy.go"
+)
+AIG_ROUTE = "https://github.com/envoyproxy/ai-gateway/blob/main/api/v1alpha1/ai_gateway_route.go"
+
 IN = Controller.INGRESS_NGINX
 NIC = Controller.NGINX_INC
+ENVOY = Controller.ENVOY
+EG = Controller.ENVOY_GATEWAY
+AIGW = Controller.ENVOY_AI_GATEWAY
+ISTIO = Controller.ISTIO
+CONTOUR = Controller.CONTOUR
 
 # The release whose defaults apply when the controller's version is unknown.
 LATEST = {IN: "1.15.1", NIC: "5"}
@@ -92,10 +119,16 @@ class Fact:
     note: str = ""
 
     def detail(self, version: str) -> str:
-        """Provenance of a default: 'ingress-nginx v1.12.1 default 60 (integer seconds), <url>'."""
-        shown = f"v{version}" if version else f"latest (v{LATEST[self.controller]})"
+        """Provenance of a default: 'ingress-nginx v1.12.1 default 60 (integer seconds), <url>'.
+        Envoy-family rows are not versioned: 'envoy default 15s (...), <url>'."""
+        if version:
+            shown = f" v{version}"
+        elif self.controller in LATEST:
+            shown = f" latest (v{LATEST[self.controller]})"
+        else:
+            shown = ""
         value = f" {self.default}" if self.default and len(self.default) <= 40 else ""
-        return f"{self.controller} {shown} default{value} ({self.syntax}), {self.source}"
+        return f"{self.controller}{shown} default{value} ({self.syntax}), {self.source}"
 
 
 # fmt: off
@@ -202,6 +235,37 @@ FACTS: tuple[Fact, ...] = (
          NIC_TMPL, Evidence.MEASURED,
          note="proxy_http_version, proxy_*_timeout, client_max_body_size, proxy_buffering: "
          "the same directive in location-snippets makes nginx reject the configuration"),
+    # --- Envoy (raw xDS; every Envoy-based controller starts from these) -------------------
+    Fact(ENVOY, "route.timeout", "15s", "protobuf duration, 0s turns it off", "s", ENV_ROUTE,
+         Evidence.MEASURED, note="a total: request end to response end (Envoy 1.40.0)"),
+    Fact(ENVOY, "route.idle_timeout", "", "protobuf duration, 0s turns it off", "s", ENV_ROUTE,
+         Evidence.MEASURED, note="unset: the HCM stream_idle_timeout applies"),
+    Fact(ENVOY, "hcm.stream_idle_timeout", "300s", "protobuf duration, 0s turns it off", "s",
+         ENV_HCM, Evidence.MEASURED),
+    Fact(ENVOY, "hcm.delayed_close_timeout", "1s", "protobuf duration", "s", ENV_HCM,
+         Evidence.MEASURED, note="a cut reaches the client this much later"),
+    Fact(ENVOY, "per_connection_buffer_limit_bytes", "1048576", "bytes", "bytes", ENV_CLUSTER,
+         Evidence.DOCS),
+    Fact(ENVOY, "compressor.content_type",
+         "application/javascript application/json application/xhtml+xml image/svg+xml "
+         "text/css text/html text/plain text/xml",
+         "MIME types; text/event-stream is not among the defaults", "", ENV_COMP,
+         Evidence.MEASURED, note="with SSE listed, Envoy 1.40.0 compresses and sends per event"),
+    # --- Gateway API implementations --------------------------------------------------------
+    Fact(EG, "route.timeout", "", "GEP-2257 duration (HTTPRoute), Go duration (policies)", "s",
+         EG_TO, Evidence.SOURCE, note="nothing set: no route timeout, so Envoy's 15s applies"),
+    Fact(EG, "connection.bufferLimit", "32768", "Kubernetes quantity", "bytes", EG_CONN,
+         Evidence.SOURCE, note="filters that buffer the body answer 413 above it"),
+    Fact(EG, "idle.from-request", "1h", "max(1h, timeouts.request); 0s when request is 0s",
+         "s", EG_ROUTE, Evidence.SOURCE),
+    Fact(AIGW, "timeouts.request", "60s", "GEP-2257 duration", "s", AIG_ROUTE,
+         Evidence.SOURCE, note="applied when the rule sets no request timeout"),
+    Fact(ISTIO, "http.timeout", "", "protobuf duration; unset or 0s = disabled", "s", ISTIO_TO,
+         Evidence.DOCS, note="Istio does not inherit Envoy's 15s"),
+    Fact(CONTOUR, "timeoutPolicy.response", "15s", "Go duration or infinity; 0s counts as unset",
+         "s", CONTOUR_TYPES, Evidence.SOURCE),
+    Fact(CONTOUR, "httproute.timeouts.request", "15s", "GEP-2257 duration; 0s disables", "s",
+         GW_TYPES, Evidence.ISSUE),
 )
 
 # fmt: on

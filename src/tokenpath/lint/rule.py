@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Finding, RuleMeta
 from tokenpath.lint.model import AnyRoute, ObjectRef, Setting
+from tokenpath.lint.objects import Objects
 from tokenpath.lint.policy import Policy
 
-if TYPE_CHECKING:
-    from tokenpath.lint.objects import Objects
-
 Check = Callable[[AnyRoute, "RuleContext"], Iterator[Finding]]
-ObjectCheck = Callable[["Objects", "RuleContext"], Iterator[Finding]]
+ObjectCheck = Callable[[Objects, "RuleContext"], Iterator[Finding]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,9 @@ import re
 from dataclasses import replace
 from typing import TypeVar
 
+from tokenpath.lint.facts import fact
 from tokenpath.lint.model import (
+    Controller,
     EnvoyRouteSettings,
     Ignored,
     ObjectRef,
@@ -21,6 +23,7 @@ from tokenpath.lint.model import (
     SourceKind,
 )
 from tokenpath.lint.yamlnode import YNode
+from tokenpath.units import parse_duration
 
 T = TypeVar("T")
 
@@ -39,11 +42,19 @@ ENVOY_HCM = (
     "https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/"
     "http_connection_manager/v3/http_connection_manager.proto"
 )
-ENVOY_ROUTE_TIMEOUT_S = 15.0  # RouteAction.timeout default (FACTS.md §5, M Envoy 1.40.0)
-ENVOY_STREAM_IDLE_S = 300.0  # HCM stream_idle_timeout default (FACTS.md §5)
-ENVOY_DELAYED_CLOSE_S = 1.0  # HCM delayed_close_timeout default (FACTS.md §5)
-ENVOY_CONNECTION_BUFFER = 1024 * 1024  # per_connection_buffer_limit_bytes default (FACTS.md §5)
-EG_BUFFER_LIMIT = 32768  # Envoy Gateway connection.bufferLimit default (FACTS.md §6)
+
+
+# Defaults, read from the one facts table (``tokenpath.lint.facts``; FACTS.md §5, §6).
+ENVOY_ROUTE_TIMEOUT_S = parse_duration(fact(Controller.ENVOY, "route.timeout").default)
+ENVOY_STREAM_IDLE_S = parse_duration(fact(Controller.ENVOY, "hcm.stream_idle_timeout").default)
+ENVOY_DELAYED_CLOSE_S = parse_duration(fact(Controller.ENVOY, "hcm.delayed_close_timeout").default)
+ENVOY_CONNECTION_BUFFER = int(fact(Controller.ENVOY, "per_connection_buffer_limit_bytes").default)
+EG_BUFFER_LIMIT = int(fact(Controller.ENVOY_GATEWAY, "connection.bufferLimit").default)
+# Content types Envoy's compressor filter compresses when none are listed: SSE and NDJSON are
+# not among them.
+ENVOY_COMPRESSOR_DEFAULT_TYPES = tuple(
+    fact(Controller.ENVOY, "compressor.content_type").default.split()
+)
 
 
 def parse_gateway_duration(text: str) -> float:
@@ -91,21 +102,38 @@ def default(value: T, detail: str) -> Setting[T]:
     return Setting(value=value, source=Source(SourceKind.DEFAULT, key="", detail=detail))
 
 
+def fact_detail(controller: Controller, key: str, prefix: str = "") -> str:
+    """The provenance text of a default from the facts table, after ``prefix``."""
+    row = fact(controller, key)
+    text = row.detail("")
+    if row.note:
+        text = f"{text}; {row.note}"
+    return f"{prefix}{text}"
+
+
 def envoy_defaults(who: str) -> EnvoyRouteSettings:
     """The settings of an Envoy route nobody configured, as ``who`` (e.g. "Envoy Gateway")
     leaves them: Envoy's own defaults (FACTS.md §5). Adapters replace what is set."""
+    unset = f"{who} sets none: "
     return EnvoyRouteSettings(
-        route_timeout=default(ENVOY_ROUTE_TIMEOUT_S, f"Envoy route timeout 15s; {who} sets none"),
-        idle_timeout=default(ENVOY_STREAM_IDLE_S, "Envoy HCM stream_idle_timeout 300s"),
+        route_timeout=default(
+            ENVOY_ROUTE_TIMEOUT_S, fact_detail(Controller.ENVOY, "route.timeout", unset)
+        ),
+        idle_timeout=default(
+            ENVOY_STREAM_IDLE_S, fact_detail(Controller.ENVOY, "hcm.stream_idle_timeout")
+        ),
         backend_timeout=default(math.inf, "no per-try timeout"),
         per_try_idle_timeout=default(math.inf, "no per-try idle timeout"),
         max_stream_duration=default(math.inf, "no max_stream_duration"),
         compression=default(None, "no compressor filter"),
         body_buffered=default(False, "no filter buffers the request body"),
         request_buffer_limit=default(
-            ENVOY_CONNECTION_BUFFER, "Envoy per_connection_buffer_limit_bytes"
+            ENVOY_CONNECTION_BUFFER,
+            fact_detail(Controller.ENVOY, "per_connection_buffer_limit_bytes"),
         ),
-        delayed_close=default(ENVOY_DELAYED_CLOSE_S, "Envoy HCM delayed_close_timeout 1s"),
+        delayed_close=default(
+            ENVOY_DELAYED_CLOSE_S, fact_detail(Controller.ENVOY, "hcm.delayed_close_timeout")
+        ),
     )
 
 
@@ -141,3 +169,19 @@ def written(
 def with_ignored(previous: Setting[T], ignored: Ignored) -> Setting[T]:
     """``previous`` still applies; ``ignored`` was written but does not take effect."""
     return replace(previous, ignored=(*previous.ignored, ignored))
+
+
+# Envoy's compressor filter default content types (FACTS.md §5, [env-comp]): SSE
+# (text/event-stream) and NDJSON are not among them, so a compressor that keeps them (Envoy
+# Gateway's BTP compression/compressor has no content-type field, FACTS.md §6) never touches a
+# token stream.
+ENVOY_COMPRESSOR_DEFAULT_TYPES = (
+    "application/javascript",
+    "application/json",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/css",
+    "text/html",
+    "text/plain",
+    "text/xml",
+)
