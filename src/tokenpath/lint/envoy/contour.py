@@ -1,13 +1,222 @@
-"""Placeholder until the contour adapter lands."""
+"""Contour HTTPProxies (``projectcontour.io/v1``) as Envoy-family routes (FACTS.md §8).
+
+One route per ``spec.routes[]`` entry, on ``spec.virtualhost.fqdn`` (a child HTTPProxy has
+none: its host is left open). ``spec.includes`` is not followed, so an included proxy's
+routes lack the parent's host and path prefix. With several ``services``, the route names
+the first that looks like an LLM server (else the first).
+
+Timeouts are a Go duration or ``infinity``/``infinite`` (no timer). Contour reads ``0s`` as
+unset, so Envoy's default stays (15 s route timeout: the classic SSE cut, contour#3692); such a
+value is kept as an ``Ignored`` entry of the setting, as is one that does not parse.
+``timeoutPolicy.response`` is the route timeout (a total), ``timeoutPolicy.idle`` the route
+idle timeout, ``retryPolicy.perTryTimeout`` each attempt's total cap. ``idleConnection``
+bounds idle upstream connections only, and Contour's global ``timeouts`` (its config file)
+are not read.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
 from tokenpath.lint.document import InputError
-from tokenpath.lint.model import Controller, EnvoyRoute
-from tokenpath.lint.objects import Objects
+from tokenpath.lint.envoy.values import (
+    ENVOY_ROUTE_TIMEOUT_S,
+    default,
+    envoy_defaults,
+    field_source,
+    parse_go_duration,
+    with_ignored,
+    written,
+)
+from tokenpath.lint.fields import FieldReader
+from tokenpath.lint.llm import llm_reason
+from tokenpath.lint.model import (
+    Controller,
+    EnvoyRoute,
+    EnvoyRouteSettings,
+    FixTarget,
+    Ignored,
+    ObjectRef,
+    Ownership,
+    Route,
+    Setting,
+)
+from tokenpath.lint.objects import Backend, Entry, Objects
+from tokenpath.lint.routes import Target, resolve_backend
+from tokenpath.lint.yamlnode import YNode
+
+_ROUTE_DEFAULT = "Envoy route timeout 15s; Contour sets none (FACTS.md §8)"
+_OWNER = "HTTPProxy (Contour)"
+_INFINITE = ("infinity", "infinite")
+# (EnvoyRouteSettings name, keys below the route, what applies when unset), in this order:
+# route_timeout, idle_timeout, backend_timeout.
+_FIELDS = (
+    ("route_timeout", ("timeoutPolicy", "response"), "Envoy's 15s route timeout"),
+    ("idle_timeout", ("timeoutPolicy", "idle"), "the HCM's 300s stream idle timeout"),
+    ("backend_timeout", ("retryPolicy", "perTryTimeout"), "no per-try timeout"),
+)
+_FIX_PATHS = tuple((name, keys) for name, keys, _ in _FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Path:
+    path: str
+    line: int
 
 
 def contour_routes(
     objects: Objects, controller_hint: Controller | None
 ) -> tuple[list[EnvoyRoute], list[InputError]]:
-    return [], []
+    """Every route of every HTTPProxy (the kind says Contour: ``controller_hint`` is not
+    needed)."""
+    reader = _Reader()
+    routes: list[EnvoyRoute] = []
+    for ref in objects.others:
+        if ref.kind != "HTTPProxy" or ref.node is None or not _is_contour(ref.node):
+            continue
+        reader.file, reader.obj = ref.file, str(ref)
+        routes.extend(reader.http_proxy(objects, ref, ref.node))
+    return routes, reader.errors
+
+
+def _is_contour(root: YNode) -> bool:
+    api = root.get("apiVersion")
+    return api is not None and (api.text() or "").startswith("projectcontour.io/")
+
+
+def base_settings() -> EnvoyRouteSettings:
+    """What a Contour route starts from: Envoy's defaults."""
+    defaults = envoy_defaults("Contour")
+    return replace(defaults, route_timeout=default(ENVOY_ROUTE_TIMEOUT_S, _ROUTE_DEFAULT))
+
+
+def parse_contour_timeout(text: str) -> float:
+    """A Contour timeout: ``infinity``/``infinite`` (no timer) or a Go duration. ``0s`` is
+    returned as 0, which Contour reads as unset."""
+    if text in _INFINITE:
+        return math.inf
+    return parse_go_duration(text)
+
+
+class _Reader(FieldReader):
+    def http_proxy(self, objects: Objects, ref: ObjectRef, root: YNode) -> list[EnvoyRoute]:
+        meta = self.map(root.get("metadata"), "metadata")
+        annotations = (
+            self.string_map(meta.get("annotations"), "metadata.annotations") if meta else ()
+        )
+        spec = self.map(root.get("spec"), "spec")
+        if spec is None:
+            return []
+        virtualhost = self.map(spec.get("virtualhost"), "spec.virtualhost")
+        fqdn = ""
+        if virtualhost is not None:
+            fqdn = self.text(virtualhost.get("fqdn"), "spec.virtualhost.fqdn")
+        owner = Ownership(Controller.CONTOUR, "", _OWNER)
+        routes: list[EnvoyRoute] = []
+        for index, element in enumerate(self.seq(spec.get("routes"), "spec.routes")):
+            where = f"spec.routes[{index}]"
+            entry = self.map(element, where)
+            if entry is None:
+                continue
+            backends = self.services(entry, where)
+            if not backends:
+                continue  # a redirect or direct response: no backend
+            settings = self.settings(ref, entry, where)
+            path = self.path(entry, where)
+            resolved = [_resolve(objects, ref, annotations, path, b) for b in backends]
+            backend, target, reason = next((r for r in resolved if r[2]), resolved[0])
+            routes.append(
+                Route(
+                    obj=ref,
+                    host=fqdn,
+                    path=path.path,
+                    service=backend.service,
+                    port=backend.port,
+                    workload=target.workloads[0].ref if target.workloads else None,
+                    images=tuple(dict.fromkeys(i for w in target.workloads for i in w.images)),
+                    owner=owner,
+                    llm_reason=reason,
+                    settings=settings,
+                    line=path.line,
+                )
+            )
+        return routes
+
+    def path(self, entry: YNode, where: str) -> _Path:
+        for index, element in enumerate(self.seq(entry.get("conditions"), f"{where}.conditions")):
+            condition = self.map(element, f"{where}.conditions[{index}]")
+            if condition is None:
+                continue
+            for kind in ("prefix", "exact"):
+                node = condition.get(kind)
+                if node is not None:
+                    text = self.text(node, f"{where}.conditions[{index}].{kind}")
+                    return _Path(text or "/", condition.span.line)
+        return _Path("/", entry.span.line)
+
+    def services(self, entry: YNode, where: str) -> list[Backend]:
+        found = []
+        for index, element in enumerate(self.seq(entry.get("services"), f"{where}.services")):
+            at = f"{where}.services[{index}]"
+            service = self.map(element, at)
+            if service is None:
+                continue
+            name = self.text(service.get("name"), f"{at}.name")
+            port = self.integer(service.get("port"), f"{at}.port")
+            if name:
+                found.append(Backend(name, "" if port is None else str(port), service.span.line))
+        return found
+
+    def settings(self, ref: ObjectRef, entry: YNode, where: str) -> EnvoyRouteSettings:
+        base = replace(base_settings(), fix_target=FixTarget(ref, entry, _FIX_PATHS))
+        policies = {
+            parent: self.map(entry.get(parent), f"{where}.{parent}")
+            for parent in ("timeoutPolicy", "retryPolicy")
+        }
+        values = []
+        previous_values = (base.route_timeout, base.idle_timeout, base.backend_timeout)
+        for (_, (parent, key), fallback), previous in zip(_FIELDS, previous_values, strict=True):
+            policy = policies[parent]
+            node = policy.get(key) if policy is not None else None
+            if node is None:
+                values.append(previous)
+                continue
+            values.append(self.timeout(ref, node, f"{where}.{parent}.{key}", previous, fallback))
+        return replace(
+            base, route_timeout=values[0], idle_timeout=values[1], backend_timeout=values[2]
+        )
+
+    def timeout(
+        self, ref: ObjectRef, node: YNode, key: str, previous: Setting[float], fallback: str
+    ) -> Setting[float]:
+        text = self.text(node, key)
+        if not text:
+            return previous
+        source = field_source(ref, key, node)
+        try:
+            seconds = parse_contour_timeout(text)
+        except ValueError as error:
+            reason = (
+                f'{error} or "infinity"; the HTTPProxy CRD refuses it, and Contour would not '
+                f"apply it: {fallback} stays"
+            )
+            return with_ignored(previous, Ignored(source, text, reason))
+        if seconds == 0:
+            reason = (
+                f'Contour reads "{text}" as unset, so {fallback} applies; use "infinity" to '
+                "turn the timer off (FACTS.md §8)"
+            )
+            return with_ignored(previous, Ignored(source, text, reason))
+        return written(previous, seconds, source, text)
+
+
+def _resolve(
+    objects: Objects, ref: ObjectRef, annotations: Sequence[Entry], path: _Path, backend: Backend
+) -> tuple[Backend, Target, str]:
+    target = resolve_backend(objects, ref.namespace, backend)
+    reason = llm_reason(
+        annotations, str(ref), path.path, target.service, target.workloads, target.ports
+    )
+    return backend, target, reason

@@ -170,18 +170,3 @@ def with_ignored(previous: Setting[T], ignored: Ignored) -> Setting[T]:
     """``previous`` still applies; ``ignored`` was written but does not take effect."""
     return replace(previous, ignored=(*previous.ignored, ignored))
 
-
-# Envoy's compressor filter default content types (FACTS.md §5, [env-comp]): SSE
-# (text/event-stream) and NDJSON are not among them, so a compressor that keeps them (Envoy
-# Gateway's BTP compression/compressor has no content-type field, FACTS.md §6) never touches a
-# token stream.
-ENVOY_COMPRESSOR_DEFAULT_TYPES = (
-    "application/javascript",
-    "application/json",
-    "application/xhtml+xml",
-    "image/svg+xml",
-    "text/css",
-    "text/html",
-    "text/plain",
-    "text/xml",
-)
