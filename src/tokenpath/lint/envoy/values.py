@@ -169,4 +169,3 @@ def written(
 def with_ignored(previous: Setting[T], ignored: Ignored) -> Setting[T]:
     """``previous`` still applies; ``ignored`` was written but does not take effect."""
     return replace(previous, ignored=(*previous.ignored, ignored))
-
