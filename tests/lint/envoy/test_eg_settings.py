@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from test_gateway_yaml import (
+from gatewaykit import (
     FILE,
     ON_ROUTE,
     btp,

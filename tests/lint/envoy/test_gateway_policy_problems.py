@@ -3,7 +3,7 @@ Gateway policy shadowed on every route)."""
 
 from __future__ import annotations
 
-from test_gateway_yaml import ON_ROUTE, btp, ctp, eg_stack, http_route, line_of, load
+from gatewaykit import ON_ROUTE, btp, ctp, eg_stack, http_route, line_of, load
 
 from tokenpath.lint.envoy.policies import PolicyProblem, policy_problems
 

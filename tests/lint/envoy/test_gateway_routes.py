@@ -4,7 +4,7 @@ InferencePools, ReferenceGrants), LLM reasons, and malformed objects as InputErr
 
 from __future__ import annotations
 
-from test_gateway_yaml import (
+from gatewaykit import (
     FILE,
     eg_stack,
     gateway,
