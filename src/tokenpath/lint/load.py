@@ -1,4 +1,5 @@
-"""Text -> Kubernetes documents with positions. Pure: no I/O, no exceptions for bad input.
+"""Text -> Kubernetes documents (and raw Envoy bootstraps) with positions. Pure: no I/O, no
+exceptions for bad input.
 
 ``load_documents`` reads multi-document YAML and JSON into ``YNode`` trees whose spans are
 character offsets into ``SourceText.text`` (so a fix is a text edit on the original), expands
@@ -33,7 +34,7 @@ from tokenpath.lint.yamltree import (
     make_span,
 )
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "load_documents"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "is_envoy_bootstrap", "load_documents"]
 
 _Loader = LOADER  # the parser's loader class (a module attribute, so tests can swap it)
 _make_span, _make_node = make_span, make_node  # the tree's fast constructors
@@ -235,6 +236,8 @@ def _not_an_object(node: YNode) -> str:
     if node.kind is not NodeKind.MAP:
         found = "a list" if node.kind is NodeKind.SEQ else "a scalar"
         return f"not a Kubernetes object: expected a mapping, found {found}"
+    if is_envoy_bootstrap(node):
+        return ""
     missing = [key for key in ("apiVersion", "kind") if not _string(node.get(key))]
     metadata = node.get("metadata")
     # generateName: the API server picks the name (Jobs, Pods of some charts)
@@ -245,6 +248,17 @@ def _not_an_object(node: YNode) -> str:
     if not missing:
         return ""
     return "not a Kubernetes object: missing " + ", ".join(missing)
+
+
+def is_envoy_bootstrap(node: YNode) -> bool:
+    """A raw Envoy bootstrap (``envoy.yaml`` / ``envoy.json``): a map with ``static_resources``
+    and neither ``apiVersion`` nor ``kind``, which no Kubernetes object is."""
+    return (
+        node.kind is NodeKind.MAP
+        and node.get("static_resources") is not None
+        and node.get("apiVersion") is None
+        and node.get("kind") is None
+    )
 
 
 def _string(node: YNode | None) -> bool:

@@ -107,14 +107,24 @@ def run_envoy(
 
 
 def _validate(argv: list[str], workdir: str) -> None:
+    reason = validate_config(argv, workdir)
+    if reason:
+        raise ProxyError(f"envoy rejected the config: {reason}")
+
+
+def validate_config(argv: list[str], workdir: str, timeout: float = 60.0) -> str:
+    """Run ``argv``, an ``envoy --mode validate -c FILE`` command line, in ``workdir``: "" when
+    Envoy accepts the config, else the line that says why not. ProxyError when Envoy cannot
+    run or does not finish within ``timeout`` seconds."""
     try:
         check = subprocess.run(
-            argv, cwd=workdir, capture_output=True, text=True, timeout=60, check=False
+            argv, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except subprocess.TimeoutExpired as exc:
+        raise ProxyError(f"envoy did not finish validating within {timeout:g} s") from exc
+    except OSError as exc:
         raise ProxyError(f"envoy could not validate the config: {exc}") from exc
-    if check.returncode != 0:
-        raise ProxyError(f"envoy rejected the config: {_reason(check.stderr + check.stdout)}")
+    return "" if check.returncode == 0 else _reason(check.stderr + check.stdout)
 
 
 def _reason(text: str) -> str:

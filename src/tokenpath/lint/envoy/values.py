@@ -33,7 +33,7 @@ _GO_UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
     "h": 3600.0,
 }  # fmt: skip
-_PROTO = re.compile(r"^(-?[0-9]+)(\.[0-9]{0,9})?s$")
+_PROTO = re.compile(r"^(-?[0-9]+)(\.[0-9]{1,9})?s$")
 
 ENVOY_ROUTE = (
     "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto"
