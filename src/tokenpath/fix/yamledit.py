@@ -26,8 +26,11 @@ Decisions:
 * **Annotations.** ``set_annotation`` creates a missing ``annotations:`` at the end of
   ``metadata`` (after ``labels:`` and its block when that comes last), which keeps the
   conventional name/namespace/labels/annotations order in the common case.
-* ``set_map_value`` and ``set_annotation`` return ``()`` when the map already holds that value
-  (a recomputed fix changes nothing: idempotence).
+* ``set_map_value``, ``set_path_value`` and ``set_annotation`` return ``()`` when the map
+  already holds that value (a recomputed fix changes nothing: idempotence).
+* **Key paths.** ``set_path_value`` walks existing maps and creates the missing ones as one
+  nested block entry (``timeouts:`` over ``request: "900s"``); a null value on the way
+  becomes a block map, like ``annotations: ~``. A scalar or a list on the way is refused.
 """
 
 from __future__ import annotations
@@ -112,6 +115,45 @@ def set_map_value(obj: ObjectRef, map_node: YNode, key: str, value: str) -> tupl
     outer = next((n for n in reversed(path) if n.kind is NodeKind.MAP and n.items), None)
     entry = _Entry(render_key(key, outer), render_value(value, map_node))
     return _insert_entry(obj, path, entry)
+
+
+def set_path_value(
+    obj: ObjectRef, map_node: YNode, keys: tuple[str, ...], value: str
+) -> tuple[Edit, ...] | None:
+    """Set the key path ``keys`` below a map to the string ``value``, creating the missing
+    intermediate maps: ``("timeouts", "request")`` adds ``timeouts:`` over ``request: "900s"``
+    when the map has no ``timeouts``, or ``request`` inside an existing one."""
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return set_map_value(obj, map_node, keys[0], value)
+    path = _editable_path(obj, map_node)
+    if path is None or map_node.kind is not NodeKind.MAP:
+        return None
+    found = [(k, v) for k, v in map_node.items if k.value == keys[0]]
+    if len(found) > 1:
+        return None  # duplicate keys: which one a reader uses is not ours to guess
+    if not found:
+        outer = next((n for n in reversed(path) if n.kind is NodeKind.MAP and n.items), None)
+        return _insert_entry(obj, path, _nested_entry(keys, value, outer))
+    key_node, child = found[0]
+    if child.alias or child.anchor:
+        return None
+    if child.kind is NodeKind.MAP:
+        return set_path_value(obj, child, keys[1:], value)
+    is_null = child.kind is NodeKind.SCALAR and child.style == PLAIN and child.tag.endswith(":null")
+    if is_null and not map_node.flow:
+        return _blockify(obj, path, key_node, child, _nested_entry(keys[1:], value, map_node))
+    return None  # a scalar or a list where a map is needed: not ours to replace
+
+
+def _nested_entry(keys: tuple[str, ...], value: str, siblings: YNode | None) -> _Entry:
+    """``keys[0]:`` over ``keys[1]:`` ... over ``keys[-1]: value``; the keys are quoted like
+    ``siblings``' keys, the value like a fresh map's (``render_value`` without siblings)."""
+    entry = _Entry(render_key(keys[-1], siblings), render_value(value, None))
+    for key in reversed(keys[:-1]):
+        entry = _Entry(render_key(key, siblings), child=entry)
+    return entry
 
 
 def set_annotation(obj: ObjectRef, key: str, value: str) -> tuple[Edit, ...] | None:

@@ -1,10 +1,14 @@
 """Every rule, end to end on its fixture: load -> objects -> routes -> lint -> fix.
 
-For each code in the registry, ``fixtures/<CODE>.yaml`` holds Ingresses named ``fire-*`` (each
-must get at least one finding of that code) and ``dont-fire-*`` (none may). An Ingress's hosts
-start with its name, so a finding that points at a ConfigMap is still attributed through its
-routes. The findings are compared with ``snapshots/<CODE>.json``; when the rule offers fixes,
-the text after applying them (unsafe included) is compared with ``snapshots/<CODE>.fixed.yaml``.
+For each code in the registry, ``fixtures/<CODE>.yaml`` holds objects named ``fire-*`` (each
+must get at least one finding of that code) and ``dont-fire-*`` (none may): any object that
+declares routes (Ingress, HTTPRoute, GRPCRoute, AIGatewayRoute, VirtualService, HTTPProxy) or
+sets policy (BackendTrafficPolicy, ClientTrafficPolicy, EnvoyFilter, ...). A route object's
+hosts start with its name, so a finding that points at a ConfigMap or a policy is still
+attributed through its routes; an object without hosts (a policy) is attributed by the object
+a finding points at. The findings are compared with ``snapshots/<CODE>.json``; when the rule
+offers fixes, the text after applying them (unsafe included) is compared with
+``snapshots/<CODE>.fixed.yaml``.
 The fixes must converge, keep every comment, leave parseable YAML, and be idempotent.
 
 Snapshots change only with ``TOKENPATH_UPDATE_SNAPSHOTS=1``; review the diff before keeping it.
@@ -16,11 +20,13 @@ import json
 import os
 import pathlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import yaml
+from rulekit import NO_FIXTURE
 
 from tokenpath.fix.apply import apply_fixes
 from tokenpath.fix.edit import Fix, Safety
@@ -36,6 +42,8 @@ SNAPSHOTS = HERE / "snapshots"
 UPDATE = os.environ.get("TOKENPATH_UPDATE_SNAPSHOTS") == "1"
 MAX_ROUNDS = 5
 CODES = [rule.meta.code for rule in RULES]
+FIXTURE_CODES = [code for code in CODES if code not in NO_FIXTURE]
+CASE_PREFIXES = ("fire-", "dont-fire-")
 
 
 @dataclass(frozen=True)
@@ -72,23 +80,45 @@ def fix_until_stable(file: str, text: str, code: str, *, unsafe: bool) -> tuple[
     pytest.fail(f"{code}: fixes did not converge in {MAX_ROUNDS} rounds")
 
 
-def ingress_names(text: str) -> dict[str, set[str]]:
-    """Ingress name -> the first labels of its hosts (which must equal the name)."""
+def hosts_of(doc: dict[str, Any]) -> list[str]:
+    """The hosts a route-declaring object serves, as written (none for policies)."""
+    spec = doc.get("spec") or {}
+    match doc.get("kind"):
+        case "Ingress":
+            return [rule.get("host", "") for rule in spec.get("rules") or []]
+        case "HTTPRoute" | "GRPCRoute":
+            return list(spec.get("hostnames") or [])
+        case "VirtualService":
+            return list(spec.get("hosts") or [])
+        case "HTTPProxy":
+            fqdn = (spec.get("virtualhost") or {}).get("fqdn")
+            return [fqdn] if fqdn else []
+        case _:
+            return []
+
+
+def case_names(text: str) -> dict[str, set[str]]:
+    """Name of each fire-*/dont-fire-* object -> the first labels of its hosts (which must
+    equal the name; empty for objects without hosts)."""
     found: dict[str, set[str]] = {}
     for doc in yaml.safe_load_all(text):
-        if not isinstance(doc, dict) or doc.get("kind") != "Ingress":
+        if not isinstance(doc, dict):
             continue
-        name = doc["metadata"]["name"]
-        found[name] = {rule.get("host", "").split(".")[0] for rule in doc["spec"]["rules"]}
+        name = (doc.get("metadata") or {}).get("name", "")
+        if not name.startswith(CASE_PREFIXES):
+            continue
+        found[name] = {host.split(".")[0] for host in hosts_of(doc)}
     return found
 
 
-def concerned(finding: Finding) -> set[str]:
-    """The Ingresses a finding is about: its object when an Ingress, and its routes' hosts."""
-    names = {label.split(".")[0] for label in finding.route.split(", ") if label}
-    if finding.object.kind == "Ingress":
-        names.add(finding.object.name)
-    return names
+def concerned(finding: Finding, names: Collection[str]) -> set[str]:
+    """The cases a finding is about: its routes' hosts (routes without one, shown as "*/...",
+    are attributed by their object), and the object it points at when that is a case."""
+    labels = [label for label in finding.route.split(", ") if label and not label.startswith("*")]
+    found = {label.split(".")[0] for label in labels}
+    if finding.object.name in names:
+        found.add(finding.object.name)
+    return found
 
 
 def record(finding: Finding, text: str) -> dict[str, Any]:
@@ -135,7 +165,7 @@ def comments(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", FIXTURE_CODES)
 def test_rule_fixture(code: str) -> None:
     file = f"{code}.yaml"
     text = (FIXTURES / file).read_text(encoding="utf-8")
@@ -144,10 +174,10 @@ def test_rule_fixture(code: str) -> None:
     findings = of_code(result, code)
 
     # fire-* are reported, dont-fire-* are not.
-    names = ingress_names(text)
+    names = case_names(text)
     for name, hosts in names.items():
-        assert hosts == {name}, f"{name}: hosts must start with the Ingress name"
-    reported = set().union(*(concerned(f) for f in findings)) if findings else set()
+        assert hosts <= {name}, f"{name}: hosts must start with the object's name"
+    reported = set().union(*(concerned(f, names) for f in findings)) if findings else set()
     fire = {n for n in names if n.startswith("fire-")}
     assert fire, "a fixture needs fire-* objects"
     assert any(n.startswith("dont-fire-") for n in names), "and dont-fire-* objects"
@@ -172,7 +202,7 @@ def test_rule_fixture(code: str) -> None:
     assert applicable(of_code(lint(file, fixed), code), unsafe=True) == []
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", FIXTURE_CODES)
 def test_safe_fixes_alone_converge_and_are_idempotent(code: str) -> None:
     file = f"{code}.yaml"
     text = (FIXTURES / file).read_text(encoding="utf-8")
@@ -183,6 +213,6 @@ def test_safe_fixes_alone_converge_and_are_idempotent(code: str) -> None:
 
 def test_fixtures_and_snapshots_match_the_registry() -> None:
     fixtures = {p.stem for p in FIXTURES.glob("*.yaml")}
-    assert fixtures == set(CODES)
+    assert fixtures == set(FIXTURE_CODES)
     snapshots = {re.sub(r"\.fixed$", "", p.stem) for p in SNAPSHOTS.glob("*")}
     assert snapshots <= set(CODES)
