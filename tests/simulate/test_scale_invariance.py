@@ -28,7 +28,9 @@ Measured = tuple[str, str | None]  # (verdict kind, cut kind)
 #: (rule, which) pairs whose verdict is known to change at the default scale, and why.
 def _params() -> list[object]:
     params: list[object] = []
-    for case in PROOF_CASES:
+    # nginx only: Envoy's unscaled 1 s delayed close makes a scaled idle cut look like a total
+    # one (simulate.envoy_set), so the Envoy cases are proven at real time only.
+    for case in (c for c in PROOF_CASES if c.proxy == "nginx"):
         for which in ("fire", "fixed"):
             params.append(pytest.param(case, which, id=f"{case.code}-{which}"))
     return params

@@ -1,10 +1,16 @@
 """Render ``simulate PATH…``: per LLM route, predicted (from the rules' facts) vs measured (from
 the real proxy) per scenario, with a clear mark where they disagree.
 
-The JSON document is ``{"schema_version", "proxy", "proxy_version", "time_scale", "all_agree",
-"errors", "routes": [{"route", "ingress", "controller", "file", "line", "directives", "notes",
-"error"}], "results": [{"route", "scenario", "mock", "predicted": {"verdicts", "cut", "reason"},
+The JSON document is ``{"schema_version", "proxy", "proxy_version", "proxies", "time_scale",
+"all_agree", "errors", "routes": [{"route", "ingress", "object", "controller", "proxy",
+"proxy_version", "file", "line", "directives", "notes", "error"}], "results": [{"route",
+"ingress", "object", "proxy", "scenario", "mock", "predicted": {"verdicts", "cut", "reason"},
 "measured": {"verdict", "cut", "metrics", ...}, "agrees"}]}``.
+
+Each route runs through the proxy of its family (nginx or Envoy): ``proxies`` lists every
+``{"proxy", "version"}`` used, and the top-level ``proxy`` / ``proxy_version`` (kept from when
+every route ran through nginx) name the one proxy, or join several with ``+``. ``ingress`` and
+``object`` both name the object that declares the route (an Ingress, HTTPRoute, HTTPProxy, …).
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ def render_manifests_text(report: ManifestReport, *, color: bool = False, width:
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False
     )
+    through = ", ".join(f"{name} {version}".strip() for name, version in report.proxies)
     console.print(
         f"[bold]tokenpath simulate[/]: {len(report.routes)} LLM route(s) through "
-        f"{report.proxy} {report.proxy_version or ''} on loopback, in front of the tokenpath mock"
+        f"{through or report.proxy} on loopback, in front of the tokenpath mock"
     )
     console.print(
         f"time scale: {report.time_scale:g} (every timeout and scenario duration × "
@@ -56,11 +63,13 @@ def render_manifests_text(report: ManifestReport, *, color: bool = False, width:
 
 def _route(console: Console, route: RouteRun) -> None:
     console.print(
-        f"[bold]{escape(route.route)}[/] {escape(route.ingress)} ({route.controller}) "
+        f"[bold]{escape(route.route)}[/] {escape(route.obj)} ({route.controller}) "
         f"[dim]{escape(route.file)}:{route.line}[/]"
     )
+    proxy = f"{route.proxy} {route.proxy_version}".strip()
     rendered = "; ".join(f"{n} {v}" for n, v in route.directives)
-    console.print(f"[dim]directives: {escape(rendered)}[/]")
+    label = "fields" if route.proxy == "envoy" else "directives"
+    console.print(f"[dim]through {escape(proxy)}; {label}: {escape(rendered or '(defaults)')}[/]")
     for note in route.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
     if route.report is None:
@@ -110,7 +119,9 @@ def render_manifests_json(report: ManifestReport) -> dict[str, Any]:
             results.append(
                 {
                     "route": route.route,
-                    "ingress": route.ingress,
+                    "ingress": route.obj,
+                    "object": route.obj,
+                    "proxy": route.proxy,
                     "scenario": run_json["scenario"],
                     "mock": run_json["mock"],
                     "predicted": {
@@ -126,14 +137,18 @@ def render_manifests_json(report: ManifestReport) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "proxy": report.proxy,
         "proxy_version": report.proxy_version,
+        "proxies": [{"proxy": name, "version": version} for name, version in report.proxies],
         "time_scale": report.time_scale,
         "all_agree": report.all_agree,
         "errors": [str(error) for error in report.errors],
         "routes": [
             {
                 "route": route.route,
-                "ingress": route.ingress,
+                "ingress": route.obj,
+                "object": route.obj,
                 "controller": route.controller,
+                "proxy": route.proxy,
+                "proxy_version": route.proxy_version,
                 "file": route.file,
                 "line": route.line,
                 "directives": [[name, value] for name, value in route.directives],

@@ -2,9 +2,11 @@
 ``docs/rule-proofs.md``.
 
 The JSON document is ``{"schema_version", "all_agree", "rows": [{"rule", "proxy", "version",
-"case", "scenario", "predicted", "predicted_cut", "measured", "measured_cut", "fired", "agrees",
-"directives", "evidence", "seconds"}]}``. The markdown holds only what is the same on every run
-(no timings, no evidence), so the committed file can be compared with a fresh run.
+"case", "scenario", "predicted", "predicted_cut", "predicted_encoding", "measured",
+"measured_cut", "measured_encoding", "fired", "agrees", "directives", "evidence", "seconds"}]}``
+(``directives``: nginx directives, or an Envoy bootstrap's fields by location). The markdown
+holds only what is the same on every run (no timings, no evidence), so the committed file can
+be compared with a fresh run.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def _row_json(row: ProofRow) -> dict[str, Any]:
         "predicted_cut": None if row.predicted_cut is None else row.predicted_cut.value,
         "measured": row.measured,
         "measured_cut": None if row.measured_cut is None else row.measured_cut.value,
+        "predicted_encoding": row.predicted_encoding or None,
+        "measured_encoding": row.measured_encoding or None,
         "fired": row.fired,
         "agrees": row.agrees,
         "directives": [[name, value] for name, value in row.directives],
@@ -102,12 +106,13 @@ def render_proofs_markdown(matrix: ProofMatrix, cases: tuple[ProofCase, ...] = P
         "",
         "Every lint rule that predicts what a proxy does to a token stream is proven on the real",
         "proxy. For each rule, `tokenpath simulate --prove-rules` lints the rule's positive",
-        "fixture, renders the flagged route's effective settings into the directives the",
-        "controller writes, runs the fixture's scenario through the real proxy in front of the",
+        "fixture, renders the flagged route's effective settings for the proxy of its family",
+        "(nginx: the directives the controller writes; Envoy: the fields of a one-route",
+        "bootstrap), runs the fixture's scenario through the real proxy in front of the",
         "tokenpath mock and compares the probe's verdict with the rule's prediction (**fire**).",
         "Then it applies the rule's fix, lints again (the rule must be quiet) and expects the",
-        "same scenario to stream (**fixed**). A row that disagrees is a bug in a rule or a fact,",
-        "and fails CI.",
+        "same scenario to stream (**fixed**); a rule whose fix is only advice has no fixed row.",
+        "A row that disagrees is a bug in a rule or a fact, and fails CI.",
         "",
         "| Rule | Proxy | Version | Case | Predicted | Measured | Agrees |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -128,7 +133,11 @@ def render_proofs_markdown(matrix: ProofMatrix, cases: tuple[ProofCase, ...] = P
     for case in cases:
         if case.code not in proven:
             continue
-        lines.append(f"* **{case.code}**: {_md(case.why)}. Scenario `{case.scenario}`.")
+        fixed = "" if case.fixed else " No fixed row: the fix is advice only."
+        lines.append(
+            f"* **{case.code}** ({case.proxy}): {_md(case.why)}. Scenario `{case.scenario}`."
+            + fixed
+        )
     return "\n".join(lines) + "\n"
 
 

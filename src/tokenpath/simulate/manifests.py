@@ -1,10 +1,15 @@
-"""``simulate PATH…``: every LLM route of the manifests through a real nginx, predicted vs measured.
+"""``simulate PATH…``: every LLM route of the manifests through the real proxy of its family,
+predicted vs measured.
 
-Each LLM route of the lint model gets its effective settings rendered into the directives its
-NGINX-family controller writes (``simulate.renderers.nginx.directives_for``); those go through
-``simulate.run.simulate_through`` (nginx on loopback in front of the mock, every duration scaled
-by ``time_scale``), and each scenario's measurement is paired with what the settings predict
-(``simulate.predict``). A disagreement is a bug in a rule or a fact.
+Each LLM route of the lint model gets its effective settings rendered for the proxy its
+controller runs: an NGINX-family route into the directives its controller writes
+(``simulate.renderers.nginx.directives_for``), run through nginx; an Envoy-family route
+(Envoy Gateway, Istio, Contour, AI Gateway, raw Envoy) into the fields of a one-route Envoy
+bootstrap (``simulate.renderers.envoy.envoy_settings_for``), run through Envoy. Both go through
+``simulate.run.simulate_through`` (the proxy on loopback in front of the mock, every duration
+scaled by ``time_scale`` as ``simulate --proxy nginx|envoy`` scales it), and each scenario's
+measurement is paired with what the settings predict (``simulate.predict`` /
+``simulate.predict_envoy``). A disagreement is a bug in a rule or a fact.
 """
 
 from __future__ import annotations
@@ -16,14 +21,18 @@ from dataclasses import dataclass
 
 from tokenpath.errors import ProxyError
 from tokenpath.lint.document import InputError
-from tokenpath.lint.model import NginxRoute
+from tokenpath.lint.model import AnyRoute, EnvoyRoute, EnvoyRouteSettings, Family, NginxRoute
 from tokenpath.lint.pipeline import LintOptions, LintResult, lint_paths
+from tokenpath.simulate.envoy import run_envoy
+from tokenpath.simulate.envoy_set import route_timeout_artefacts
 from tokenpath.simulate.predict import Prediction, predict_nginx
+from tokenpath.simulate.predict_envoy import envoy_fields, predict_envoy, scale_envoy
+from tokenpath.simulate.renderers.envoy import envoy_settings_for
 from tokenpath.simulate.renderers.nginx import directives_for
 from tokenpath.simulate.run import ScenarioRun, SimulateReport, simulate_through
 from tokenpath.simulate.runtime import RunningProxy, run_nginx
-from tokenpath.simulate.scale import nginx_time_scale, scale_nginx_directives
-from tokenpath.simulate.scenarios import Scenario
+from tokenpath.simulate.scale import nginx_time_scale, scale_mock_scenario, scale_nginx_directives
+from tokenpath.simulate.scenarios import Scenario, expected_duration_s
 
 Progress = Callable[[str], None]
 
@@ -47,18 +56,30 @@ class ScenarioResult:
 @dataclass(frozen=True, slots=True)
 class RouteRun:
     """One LLM route. ``report`` is None when the proxy could not be run with its settings
-    (nginx rejected the rendered config), with the reason in ``error``."""
+    (nginx or Envoy rejected the rendered config), with the reason in ``error``."""
 
     route: str  # host + path
-    ingress: str  # Kind/namespace/name
+    obj: str  # the declaring object, Kind/namespace/name (Ingress, HTTPRoute, HTTPProxy, …)
     controller: str
     file: str
     line: int
-    directives: tuple[tuple[str, str], ...]  # as the controller writes them, unscaled
+    # nginx: the directives as the controller writes them; Envoy: the bootstrap's fields by
+    # location (``route.timeout``, …, as ``simulate --proxy envoy --set`` names them). Unscaled.
+    directives: tuple[tuple[str, str], ...]
     report: SimulateReport | None
     results: tuple[ScenarioResult, ...]
     error: str = ""
     notes: tuple[str, ...] = ()  # e.g. the controller refuses this Ingress
+    proxy: str = "nginx"  # the proxy it ran through: "nginx" | "envoy"
+
+    @property
+    def ingress(self) -> str:
+        """The declaring object (the name from when only Ingresses were simulated)."""
+        return self.obj
+
+    @property
+    def proxy_version(self) -> str:
+        return self.report.proxy_version if self.report is not None else ""
 
     @property
     def all_agree(self) -> bool:
@@ -67,11 +88,26 @@ class RouteRun:
 
 @dataclass(frozen=True, slots=True)
 class ManifestReport:
-    proxy: str
-    proxy_version: str
     time_scale: float
     routes: tuple[RouteRun, ...]
     errors: tuple[InputError, ...]  # the lint model's input errors
+
+    @property
+    def proxies(self) -> tuple[tuple[str, str], ...]:
+        """Every (proxy, version) some route ran through, in the order first seen."""
+        seen = ((r.proxy, r.proxy_version) for r in self.routes if r.report is not None)
+        return tuple(dict.fromkeys(seen))
+
+    @property
+    def proxy(self) -> str:
+        """The proxy every route ran through (``nginx`` when none ran), else the names joined
+        by ``+``."""
+        names = dict.fromkeys(name for name, _version in self.proxies)
+        return "+".join(names) or "nginx"
+
+    @property
+    def proxy_version(self) -> str:
+        return "+".join(dict.fromkeys(version for _name, version in self.proxies))
 
     @property
     def all_agree(self) -> bool:
@@ -106,17 +142,35 @@ def simulate_lint_result(
 ) -> ManifestReport:
     """``simulate_manifests`` for a lint result already at hand."""
     runs: list[RouteRun] = []
-    proxy, version = "nginx", ""
     for route in result.routes:
         progress(f"route {route.label()} ({route.obj})")
-        run = _simulate_route(route, scenarios, time_scale, progress)
-        if run.report is not None:
-            proxy, version = run.report.proxy, run.report.proxy_version
-        runs.append(run)
-    return ManifestReport(proxy, version, time_scale, tuple(runs), result.errors)
+        runs.append(_simulate_route(route, scenarios, time_scale, progress))
+    return ManifestReport(time_scale, tuple(runs), result.errors)
 
 
 def _simulate_route(
+    route: AnyRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
+) -> RouteRun:
+    if route.family is Family.ENVOY:
+        return _simulate_envoy_route(route, scenarios, time_scale, progress)
+    return _simulate_nginx_route(route, scenarios, time_scale, progress)
+
+
+def _base(route: AnyRoute, proxy: str, directives: tuple[tuple[str, str], ...]) -> RouteRun:
+    return RouteRun(
+        route=route.label(),
+        obj=str(route.obj),
+        controller=route.owner.controller.value,
+        file=route.obj.file,
+        line=route.line or route.obj.line,
+        directives=directives,
+        report=None,
+        results=(),
+        proxy=proxy,
+    )
+
+
+def _simulate_nginx_route(
     route: NginxRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
 ) -> RouteRun:
     settings = route.settings
@@ -128,17 +182,7 @@ def _simulate_route(
         f"the controller refuses this Ingress ({i.reason}); simulated as if it served it"
         for i in settings.refused
     )
-    base = RouteRun(
-        route=route.label(),
-        ingress=str(route.obj),
-        controller=route.owner.controller.value,
-        file=route.obj.file,
-        line=route.line or route.obj.line,
-        directives=directives,
-        report=None,
-        results=(),
-        notes=notes,
-    )
+    base = dataclasses.replace(_base(route, "nginx", directives), notes=notes)
 
     def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
         return run_nginx(host, port, scaled.value)
@@ -160,3 +204,61 @@ def _simulate_route(
         for run in report.runs
     )
     return dataclasses.replace(base, report=report, results=results)
+
+
+def _simulate_envoy_route(
+    route: EnvoyRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
+) -> RouteRun:
+    """One Envoy-family route through the real Envoy, scaled as ``simulate --proxy envoy``."""
+    settings = envoy_settings_for(route.settings)
+    fields = envoy_fields(settings)
+    scaled = scale_envoy(settings, time_scale)
+    lengths = [
+        (
+            s.name,
+            expected_duration_s(s.mock),
+            expected_duration_s(scale_mock_scenario(s.mock, time_scale).value),
+        )
+        for s in scenarios
+    ]
+    artefacts = route_timeout_artefacts(fields, time_scale, lengths)
+    base = dataclasses.replace(_base(route, "envoy", fields), notes=_envoy_notes(route.settings))
+
+    def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
+        return run_envoy(host, port, scaled.value)
+
+    try:
+        report = simulate_through(
+            start,
+            fields,
+            envoy_fields(scaled.value),
+            scenarios,
+            time_scale=time_scale,
+            notes=(*scaled.notes, *artefacts),
+            progress=progress,
+        )
+    except ProxyError as exc:
+        return dataclasses.replace(base, error=str(exc))
+    results = tuple(
+        ScenarioResult(run, predict_envoy(settings, run.scenario, time_scale=time_scale))
+        for run in report.runs
+    )
+    return dataclasses.replace(base, report=report, results=results)
+
+
+def _envoy_notes(settings: EnvoyRouteSettings) -> tuple[str, ...]:
+    """What the one-route bootstrap leaves out, said once per route."""
+    notes = [
+        f"Envoy rejects {i.raw!r} ({i.reason}); simulated without it" for i in settings.refused
+    ]
+    notes += [
+        f"not interpreted, so not simulated: {i.source.describe()} ({i.reason})"
+        for i in settings.uninterpreted
+    ]
+    if settings.body_buffered.value:
+        notes.append(
+            "the request body is buffered (limit "
+            f"{settings.request_buffer_limit.value} bytes): not simulated, the scenarios send "
+            "small requests"
+        )
+    return tuple(notes)

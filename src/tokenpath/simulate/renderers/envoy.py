@@ -6,6 +6,9 @@ Only the fields set in ``EnvoySettings`` are written; ``None`` leaves Envoy's ow
 (route ``timeout`` 15s, HCM ``stream_idle_timeout`` 300s, ``delayed_close_timeout`` 1s; FACTS.md
 §5), never tokenpath's opinion. The output is JSON, which Envoy reads from a ``.json`` file
 (and which is also valid YAML). Pure: values in, text out.
+
+``envoy_settings_for`` maps a lint-model route (``EnvoyRouteSettings``, any Envoy-family
+controller) to the fields of this one-route bootstrap.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenpath.errors import UsageError
+from tokenpath.lint.envoy.values import (
+    ENVOY_DELAYED_CLOSE_S,
+    ENVOY_ROUTE_TIMEOUT_S,
+    ENVOY_STREAM_IDLE_S,
+)
+from tokenpath.lint.model import EnvoyRouteSettings, Setting, SourceKind
 
 _HCM_TYPE = (
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
@@ -45,6 +54,9 @@ class EnvoySettings:
 
     route_timeout: float | None = None
     route_idle_timeout: float | None = None
+    route_max_stream_duration: float | None = None  # RouteAction.max_stream_duration
+    retry_per_try_timeout: float | None = None  # RouteAction.retry_policy.per_try_timeout
+    retry_per_try_idle_timeout: float | None = None  # ….retry_policy.per_try_idle_timeout
     hcm_stream_idle_timeout: float | None = None
     hcm_request_timeout: float | None = None
     hcm_delayed_close_timeout: float | None = None
@@ -95,6 +107,16 @@ def _hcm(settings: EnvoySettings) -> dict[str, Any]:
     route: dict[str, Any] = {"cluster": _CLUSTER}
     _put_duration(route, "timeout", settings.route_timeout)
     _put_duration(route, "idle_timeout", settings.route_idle_timeout)
+    if settings.route_max_stream_duration is not None:
+        route["max_stream_duration"] = {
+            "max_stream_duration": envoy_duration(settings.route_max_stream_duration)
+        }
+    retry: dict[str, Any] = {}
+    _put_duration(retry, "per_try_timeout", settings.retry_per_try_timeout)
+    _put_duration(retry, "per_try_idle_timeout", settings.retry_per_try_idle_timeout)
+    if retry:
+        # No retry_on: the first attempt is bounded, nothing is retried.
+        route["retry_policy"] = retry
     filters: list[dict[str, Any]] = []
     if settings.compressor_content_types is not None:
         filters.append(_compressor(settings.compressor_content_types))
@@ -172,3 +194,46 @@ def _is_ip(host: str) -> bool:
 def _put_duration(target: dict[str, Any], key: str, seconds: float | None) -> None:
     if seconds is not None:
         target[key] = envoy_duration(seconds)
+
+
+def envoy_settings_for(settings: EnvoyRouteSettings) -> EnvoySettings:
+    """The fields of the one-route bootstrap for a lint-model route of any Envoy-family
+    controller (FACTS.md §5-§9 say how each controller gets to these values).
+
+    * ``math.inf`` ("no timer") becomes ``0s`` where Envoy reads 0 as off (route ``timeout``,
+      route ``idle_timeout``, HCM ``delayed_close_timeout``); the timers that are off when
+      unset (``max_stream_duration``, the per-try timeouts) are left out.
+    * A value that is Envoy's own default and was not written in any field (route timeout
+      15 s, stream idle 300 s, delayed close 1 s) stays unset: the bootstrap shows what was
+      configured, and Envoy supplies the rest itself.
+    * The idle timer the stream sees is written as the route ``idle_timeout``, which beats the
+      HCM ``stream_idle_timeout`` (``0s`` there turns both off).
+    * ``compression``: its content types become the compressor filter's list (``()``: the
+      filter with Envoy's default types); ``None``: no compressor.
+    * ``body_buffered`` / ``request_buffer_limit`` are not rendered: they bound the request
+      body (a 413 above the limit), the scenarios send small requests, and this bootstrap
+      has no filter that buffers a body.
+    """
+    return EnvoySettings(
+        route_timeout=_timer(settings.route_timeout, ENVOY_ROUTE_TIMEOUT_S),
+        route_idle_timeout=_timer(settings.idle_timeout, ENVOY_STREAM_IDLE_S),
+        route_max_stream_duration=_optional_timer(settings.max_stream_duration.value),
+        retry_per_try_timeout=_optional_timer(settings.backend_timeout.value),
+        retry_per_try_idle_timeout=_optional_timer(settings.per_try_idle_timeout.value),
+        hcm_delayed_close_timeout=_timer(settings.delayed_close, ENVOY_DELAYED_CLOSE_S),
+        compressor_content_types=settings.compression.value,
+    )
+
+
+def _timer(setting: Setting[float], envoy_default: float) -> float | None:
+    """A timer Envoy runs by default: off is ``0``, Envoy's unwritten default is ``None``."""
+    if math.isinf(setting.value):
+        return 0.0
+    if setting.source.kind is SourceKind.DEFAULT and setting.value == envoy_default:
+        return None
+    return setting.value
+
+
+def _optional_timer(seconds: float) -> float | None:
+    """A timer that is off unless set (``0s`` means off too, FACTS.md §6)."""
+    return None if math.isinf(seconds) or seconds <= 0 else seconds
