@@ -121,9 +121,10 @@ def simulate(
     """Run the standard streaming scenarios through a real proxy and say what it does.
 
     With PATHS (manifests, as for `tokenpath lint`): every LLM route's effective settings are
-    rendered into the directives its controller writes, run through a real nginx, and each
-    scenario's measured verdict is set against the one the settings predict; a disagreement
-    is marked. With --proxy and --set: quick experiments with explicit settings. With
+    rendered into the config its controller produces (nginx directives for ingress-nginx and
+    F5 NIC; an Envoy bootstrap for Envoy Gateway, Istio, Contour, AI Gateway and raw Envoy),
+    run through the real nginx or Envoy, and each scenario's measured verdict is set against
+    the one the settings predict; a disagreement is marked. With --proxy and --set: quick experiments with explicit settings. With
     --prove-rules: the rule-proof matrix.
 
     Starts the tokenpath mock and the proxy on loopback ports (temp dirs, nothing left

@@ -35,7 +35,8 @@ def run_manifests(
     width: int = 120,
     progress: Progress = lambda _message: None,
 ) -> tuple[str, int]:
-    """Every LLM route of the manifests at ``paths`` through nginx: predicted vs measured.
+    """Every LLM route of the manifests at ``paths`` through the proxy of its family (nginx or
+    Envoy): predicted vs measured.
 
     ``scenario_names``: standard scenarios to run (none: all). ``policy_file`` /
     ``controller`` / ``all_routes`` as for ``lint``. Raises UsageError for a bad time scale or
@@ -71,7 +72,7 @@ def run_prove_rules(
     width: int = 120,
     progress: Progress = lambda _message: None,
 ) -> tuple[str, int]:
-    """The rule-proof matrix through the real nginx. ``output``: ``text``, ``json`` or
+    """The rule-proof matrix through the real nginx and Envoy. ``output``: ``text``, ``json`` or
     ``markdown`` (what docs/rule-proofs.md holds). Exit 0 when every row agrees, else 1."""
     from tokenpath.report.proofs import (
         render_proofs_json,
