@@ -124,8 +124,8 @@ def simulate(
     rendered into the config its controller produces (nginx directives for ingress-nginx and
     F5 NIC; an Envoy bootstrap for Envoy Gateway, Istio, Contour, AI Gateway and raw Envoy),
     run through the real nginx or Envoy, and each scenario's measured verdict is set against
-    the one the settings predict; a disagreement is marked. With --proxy and --set: quick experiments with explicit settings. With
-    --prove-rules: the rule-proof matrix.
+    the one the settings predict; a disagreement is marked. With --proxy and --set: quick
+    experiments with explicit settings. With --prove-rules: the rule-proof matrix.
 
     Starts the tokenpath mock and the proxy on loopback ports (temp dirs, nothing left
     behind) and probes each scenario once: small and large events, pauses before the first

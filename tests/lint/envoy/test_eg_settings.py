@@ -20,8 +20,7 @@ from gatewaykit import (
     service_and_deployment,
 )
 
-from tokenpath.lint.envoy.eg import parse_quantity
-from tokenpath.lint.envoy.values import ENVOY_COMPRESSOR_DEFAULT_TYPES
+from tokenpath.lint.envoy.values import ENVOY_COMPRESSOR_DEFAULT_TYPES, parse_quantity
 from tokenpath.lint.model import Controller, EnvoyRouteSettings
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 
 from tokenpath.lint.document import SourceText
-from tokenpath.lint.envoy.envoyfilter import apply_envoy_filters, read_envoy_filters
+from tokenpath.lint.envoy.envoyfilter import apply_envoy_filters
+from tokenpath.lint.envoy.envoypatches import read_envoy_filters
 from tokenpath.lint.envoy.istio import base_settings
 from tokenpath.lint.envoy.values import ENVOY_COMPRESSOR_DEFAULT_TYPES
 from tokenpath.lint.kinds import parse_objects

@@ -45,7 +45,12 @@ from tokenpath.lint.rules import (
     stream_idle_timeout_too_short,
     timeout_read_as_default,
 )
-from tokenpath.lint.rules._envoy import gateway_duration, go_duration, meant, proto_duration
+from tokenpath.lint.rules._envoy_durations import (
+    gateway_duration,
+    go_duration,
+    meant,
+    proto_duration,
+)
 
 TP204 = route_timeout_caps_stream
 TP205 = backend_timeout_caps_stream

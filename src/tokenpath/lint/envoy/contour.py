@@ -17,10 +17,11 @@ are not read.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tokenpath.lint.document import InputError
+from tokenpath.lint.envoy.backends import backend_route, resolved
+from tokenpath.lint.envoy.reader import CONTOUR_GROUP, ObjectReader, objects_of
 from tokenpath.lint.envoy.values import (
     ENVOY_ROUTE_TIMEOUT_S,
     default,
@@ -30,8 +31,6 @@ from tokenpath.lint.envoy.values import (
     with_ignored,
     written,
 )
-from tokenpath.lint.fields import FieldReader
-from tokenpath.lint.llm import llm_reason
 from tokenpath.lint.model import (
     Controller,
     EnvoyRoute,
@@ -40,11 +39,9 @@ from tokenpath.lint.model import (
     Ignored,
     ObjectRef,
     Ownership,
-    Route,
     Setting,
 )
-from tokenpath.lint.objects import Backend, Entry, Objects
-from tokenpath.lint.routes import Target, resolve_backend
+from tokenpath.lint.objects import Backend, Objects
 from tokenpath.lint.yamlnode import YNode
 
 _ROUTE_DEFAULT = "Envoy route timeout 15s; Contour sets none (FACTS.md §8)"
@@ -73,17 +70,10 @@ def contour_routes(
     needed)."""
     reader = _Reader()
     routes: list[EnvoyRoute] = []
-    for ref in objects.others:
-        if ref.kind != "HTTPProxy" or ref.node is None or not _is_contour(ref.node):
-            continue
-        reader.file, reader.obj = ref.file, str(ref)
-        routes.extend(reader.http_proxy(objects, ref, ref.node))
+    for ref, root in objects_of(objects, "HTTPProxy", CONTOUR_GROUP):
+        reader.at(ref)
+        routes.extend(reader.http_proxy(objects, ref, root))
     return routes, reader.errors
-
-
-def _is_contour(root: YNode) -> bool:
-    api = root.get("apiVersion")
-    return api is not None and (api.text() or "").startswith("projectcontour.io/")
 
 
 def base_settings() -> EnvoyRouteSettings:
@@ -100,12 +90,9 @@ def parse_contour_timeout(text: str) -> float:
     return parse_go_duration(text)
 
 
-class _Reader(FieldReader):
+class _Reader(ObjectReader):
     def http_proxy(self, objects: Objects, ref: ObjectRef, root: YNode) -> list[EnvoyRoute]:
-        meta = self.map(root.get("metadata"), "metadata")
-        annotations = (
-            self.string_map(meta.get("annotations"), "metadata.annotations") if meta else ()
-        )
+        annotations = self.annotations_of(root)
         spec = self.map(root.get("spec"), "spec")
         if spec is None:
             return []
@@ -125,23 +112,11 @@ class _Reader(FieldReader):
                 continue  # a redirect or direct response: no backend
             settings = self.settings(ref, entry, where)
             path = self.path(entry, where)
-            resolved = [_resolve(objects, ref, annotations, path, b) for b in backends]
-            backend, target, reason = next((r for r in resolved if r[2]), resolved[0])
-            routes.append(
-                Route(
-                    obj=ref,
-                    host=fqdn,
-                    path=path.path,
-                    service=backend.service,
-                    port=backend.port,
-                    workload=target.workloads[0].ref if target.workloads else None,
-                    images=tuple(dict.fromkeys(i for w in target.workloads for i in w.images)),
-                    owner=owner,
-                    llm_reason=reason,
-                    settings=settings,
-                    line=path.line,
-                )
-            )
+            choices = [
+                resolved(objects, ref.namespace, ref, annotations, path.path, b) for b in backends
+            ]
+            at = (fqdn, path.path, path.line)
+            routes.append(backend_route(ref, owner, settings, at, choices))
         return routes
 
     def path(self, entry: YNode, where: str) -> _Path:
@@ -210,13 +185,3 @@ class _Reader(FieldReader):
             )
             return with_ignored(previous, Ignored(source, text, reason))
         return written(previous, seconds, source, text)
-
-
-def _resolve(
-    objects: Objects, ref: ObjectRef, annotations: Sequence[Entry], path: _Path, backend: Backend
-) -> tuple[Backend, Target, str]:
-    target = resolve_backend(objects, ref.namespace, backend)
-    reason = llm_reason(
-        annotations, str(ref), path.path, target.service, target.workloads, target.ports
-    )
-    return backend, target, reason

@@ -1,25 +1,33 @@
-"""Effective Envoy settings of one Gateway API route rule, per implementation.
+"""Effective Envoy settings of one Gateway API route rule on Envoy Gateway and Envoy AI
+Gateway.
 
 * Envoy Gateway: FACTS.md §4 and §6 (route timeout rules 1-4, the route idle side effect
   rules 1-4, BTP/CTP precedence, bufferLimit, requestBuffer, compression).
 * Envoy AI Gateway: FACTS.md §9 (60 s route timeout, ``streamIdleTimeout`` as
   ``per_try_idle_timeout``, the body read by ext_proc); it runs on Envoy Gateway, so §6 applies
   to the HTTPRoute it generates.
-* Istio and Contour serving HTTPRoutes: FACTS.md §4, §7, §8.
 
 Every value carries its source; a value that does not parse is an ``Ignored`` with the reason,
-and the value it would have replaced stays (or, on Envoy Gateway, becomes 15 s: §6 rule 4).
+and the value it would have replaced stays (or, for a route's own timeout, becomes 15 s: §6
+rule 4).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
-from tokenpath.lint.envoy.gwobjects import BackendRef, Raw, Rule, TrafficPolicy, XRoute
+from tokenpath.lint.envoy.gwcore import Raw
+from tokenpath.lint.envoy.gwpolicy import TrafficPolicy
+from tokenpath.lint.envoy.gwrule import (
+    RuleContext,
+    own_source,
+    parse_raw,
+    rule_timeout,
+    timer_seconds,
+)
 from tokenpath.lint.envoy.policies import Layer
 from tokenpath.lint.envoy.values import (
     EG_BUFFER_LIMIT,
@@ -29,13 +37,13 @@ from tokenpath.lint.envoy.values import (
     field_source,
     parse_gateway_duration,
     parse_go_duration,
+    parse_quantity,
     with_ignored,
     written,
 )
 from tokenpath.lint.model import (
     Controller,
     EnvoyRouteSettings,
-    FixTarget,
     Ignored,
     Setting,
     Source,
@@ -48,119 +56,9 @@ T = TypeVar("T")
 
 AIGW_ROUTE_TIMEOUT_S = 60.0  # AIGatewayRoute default (FACTS.md §9)
 
-_QUANTITY = re.compile(
-    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[kMGTPEm]|[eE][+-]?[0-9]+)?$"
-)
-_SUFFIX = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "m": 1e-3,
-}  # fmt: skip
 
-
-def parse_quantity(text: str) -> int:
-    """A Kubernetes resource.Quantity as a whole number of bytes: ``32768``, ``32Ki``,
-    ``50Mi``, ``1M``, ``1.5Gi``, ``1e3``. Raises ``ValueError`` with the reason."""
-    match = _QUANTITY.match(text.strip())
-    if match is None:
-        raise ValueError(
-            f'"{text}" is not a Kubernetes quantity (such as "32768", "32Ki" or "50Mi")'
-        )
-    number, suffix = float(match.group(1)), match.group(2) or ""
-    scale = float(10 ** int(suffix[1:])) if suffix[:1] in ("e", "E") else _SUFFIX.get(suffix, 1)
-    value = number * scale
-    if value < 0:
-        raise ValueError(f'"{text}" is negative')
-    return math.ceil(value)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleContext:
-    """One rule of an xRoute, as its implementation serves it."""
-
-    controller: Controller
-    route: XRoute
-    rule: Rule
-    where: str  # "spec.rules[0]"
-    btp: Layer  # route-level BTPs before Gateway-level ones
-    ctp: Layer  # listener CTPs before Gateway-wide ones
-    pool: BackendRef | None  # an InferencePool backendRef of the rule
-
-
-def rule_settings(ctx: RuleContext) -> EnvoyRouteSettings:
-    """The effective settings of the rule's routes on ``ctx.controller``."""
-    match ctx.controller:
-        case Controller.ISTIO | Controller.CONTOUR:
-            settings = _gateway_api_only(ctx)
-        case _:
-            settings = _envoy_gateway(ctx)
-    return replace(settings, fix_target=_fix_target(ctx))
-
-
-def _fix_target(ctx: RuleContext) -> FixTarget | None:
-    route_timeout = ("route_timeout", ("timeouts", "request"))
-    if ctx.route.ref.kind == "HTTPRoute":
-        backend = ("backend_timeout", ("timeouts", "backendRequest"))
-        return FixTarget(obj=ctx.route.ref, node=ctx.rule.node, paths=(route_timeout, backend))
-    if ctx.route.ref.kind == "AIGatewayRoute":
-        return FixTarget(obj=ctx.route.ref, node=ctx.rule.node, paths=(route_timeout,))
-    return None  # GRPCRoute v1 has no timeouts (FACTS.md §4)
-
-
-def _seconds(value: float) -> float:
-    """0 disables a Gateway API / Envoy Gateway timer: "no timer" (FACTS.md §4, §6)."""
-    return math.inf if value == 0 else value
-
-
-def _own(ctx: RuleContext, key: str, raw: Raw) -> Source:
-    return field_source(ctx.route.ref, f"{ctx.where}.{key}", raw.node)
-
-
-def _parse(raw: Raw, parse: Callable[[str], float]) -> tuple[float | None, str]:
-    try:
-        return parse(raw.text), ""
-    except ValueError as error:
-        return None, str(error)
-
-
-# --- Istio and Contour ----------------------------------------------------------------------
-
-
-def _gateway_api_only(ctx: RuleContext) -> EnvoyRouteSettings:
-    """HTTPRoute ``timeouts`` as Istio or Contour map them (FACTS.md §4, §7, §8); Envoy
-    Gateway policies do not apply."""
-    start = envoy_defaults(ctx.controller.value)
-    if ctx.controller is Controller.ISTIO:
-        route = default(math.inf, "Istio sets no route timeout (FACTS.md §4, §7)")
-        idle = default(
-            300.0,
-            "envoy default 300s: HCM stream_idle_timeout; Istio sets no route idle (FACTS.md §7)",
-        )
-    else:
-        route = default(15.0, "envoy default 15s: Contour sets no route timeout (FACTS.md §4, §8)")
-        idle = default(
-            300.0,
-            "envoy default 300s: HCM stream_idle_timeout; Contour sets no route idle (FACTS.md §8)",
-        )
-    rule = ctx.rule
-    if rule.request is not None:
-        route = _timeout(ctx, route, "timeouts.request", rule.request)
-    backend = start.backend_timeout
-    if rule.backend_request is not None:
-        backend = _timeout(ctx, backend, "timeouts.backendRequest", rule.backend_request)
-    return replace(start, route_timeout=route, idle_timeout=idle, backend_timeout=backend)
-
-
-def _timeout(ctx: RuleContext, previous: Setting[float], key: str, raw: Raw) -> Setting[float]:
-    value, why = _parse(raw, parse_gateway_duration)
-    if value is None:
-        return with_ignored(previous, Ignored(_own(ctx, key, raw), raw.text, why))
-    return written(previous, _seconds(value), _own(ctx, key, raw), raw.text)
-
-
-# --- Envoy Gateway and Envoy AI Gateway -----------------------------------------------------
-
-
-def _envoy_gateway(ctx: RuleContext) -> EnvoyRouteSettings:
+def eg_settings(ctx: RuleContext) -> EnvoyRouteSettings:
+    """The settings of the rule's routes on Envoy Gateway or Envoy AI Gateway."""
     ai = ctx.controller is Controller.ENVOY_AI_GATEWAY
     start = envoy_defaults("Envoy AI Gateway" if ai else "Envoy Gateway")
     route, backend, timeout_set = _eg_route_timeout(ctx, ai)
@@ -169,12 +67,12 @@ def _envoy_gateway(ctx: RuleContext) -> EnvoyRouteSettings:
     if ai and ctx.rule.stream_idle is not None:
         # AIGatewayRouteRule.streamIdleTimeout -> per_try_idle_timeout (FACTS.md §9)
         raw = ctx.rule.stream_idle
-        value, why = _parse(raw, parse_go_duration)
-        source = _own(ctx, "streamIdleTimeout", raw)
+        value, why = parse_raw(raw, parse_go_duration)
+        source = own_source(ctx, "streamIdleTimeout", raw)
         per_try_idle = (
             with_ignored(per_try_idle, Ignored(source, raw.text, why))
             if value is None
-            else written(per_try_idle, _seconds(value), source, raw.text)
+            else written(per_try_idle, timer_seconds(value), source, raw.text)
         )
     max_stream, _ = _policy_value(
         start.max_stream_duration, ctx.btp, "timeout.http.maxStreamDuration", _duration
@@ -205,7 +103,7 @@ def _envoy_gateway(ctx: RuleContext) -> EnvoyRouteSettings:
 
 def _duration(text: str) -> float:
     # Envoy Gateway policy durations are gwapiv1.Duration (GEP-2257) in its API types.
-    return _seconds(parse_gateway_duration(text))
+    return timer_seconds(parse_gateway_duration(text))
 
 
 def _eg_route_timeout(ctx: RuleContext, ai: bool) -> tuple[Setting[float], Setting[float], bool]:
@@ -246,7 +144,7 @@ def _eg_route_timeout(ctx: RuleContext, ai: bool) -> tuple[Setting[float], Setti
         route = _eg_timeout(ctx, route, "timeouts.request", rule.request)
     backend = envoy_defaults("").backend_timeout
     if rule.backend_request is not None and rule.has_retry:
-        backend = _timeout(ctx, backend, "timeouts.backendRequest", rule.backend_request)
+        backend = rule_timeout(ctx, backend, "timeouts.backendRequest", rule.backend_request)
     elif rule.backend_request is not None:
         # Processed after `request` and overwrites it when the rule has no retry (§6 rule 2).
         route = _eg_timeout(ctx, route, "timeouts.backendRequest", rule.backend_request)
@@ -255,8 +153,8 @@ def _eg_route_timeout(ctx: RuleContext, ai: bool) -> tuple[Setting[float], Setti
 
 
 def _eg_timeout(ctx: RuleContext, previous: Setting[float], key: str, raw: Raw) -> Setting[float]:
-    source = _own(ctx, key, raw)
-    value, why = _parse(raw, parse_gateway_duration)
+    source = own_source(ctx, key, raw)
+    value, why = parse_raw(raw, parse_gateway_duration)
     if value is None:
         fallback = Source(
             SourceKind.DEFAULT,
@@ -266,7 +164,7 @@ def _eg_timeout(ctx: RuleContext, previous: Setting[float], key: str, raw: Raw) 
         return written(
             previous, EG_INVALID_TIMEOUT_S, fallback, raw.text, (Ignored(source, raw.text, why),)
         )
-    return written(previous, _seconds(value), source, raw.text)
+    return written(previous, timer_seconds(value), source, raw.text)
 
 
 def _eg_idle(ctx: RuleContext, route: Setting[float], timeout_set: bool) -> Setting[float]:
@@ -321,12 +219,12 @@ def _compression(
     for policy in reversed(ctx.btp.policies):
         if policy.compression is not None:
             raw = policy.compression
-            source = field_source(policy.ref, f"spec.{raw.text}", raw.node)
+            source = _policy_source(policy, raw.text, raw)
             result = written(result, ENVOY_COMPRESSOR_DEFAULT_TYPES, source, raw.text)
     for policy, winner in ctx.btp.shadowed:
         if policy.compression is not None:
             raw = policy.compression
-            source = field_source(policy.ref, f"spec.{raw.text}", raw.node)
+            source = _policy_source(policy, raw.text, raw)
             result = with_ignored(result, Ignored(source, raw.text, _shadow_reason(winner)))
     return result
 
@@ -343,7 +241,7 @@ def _policy_value(
         raw = policy.value(key)
         if raw is None:
             continue
-        source = field_source(policy.ref, f"spec.{key}", raw.node)
+        source = _policy_source(policy, key, raw)
         try:
             value = parse(raw.text)
         except ValueError as error:
@@ -354,7 +252,7 @@ def _policy_value(
     for policy, winner in layer.shadowed:
         raw = policy.value(key)
         if raw is not None:
-            source = field_source(policy.ref, f"spec.{key}", raw.node)
+            source = _policy_source(policy, key, raw)
             result = with_ignored(result, Ignored(source, raw.text, _shadow_reason(winner)))
     return result, applied
 
@@ -366,7 +264,7 @@ def _ignore_policies(
     for policy in (*layer.policies, *(p for p, _ in layer.shadowed)):
         raw = policy.value(key)
         if raw is not None:
-            source = field_source(policy.ref, f"spec.{key}", raw.node)
+            source = _policy_source(policy, key, raw)
             result = with_ignored(result, Ignored(source, raw.text, reason))
     return result
 
@@ -376,3 +274,8 @@ def _shadow_reason(winner: TrafficPolicy) -> str:
         f"{winner.ref} targets this route (or its listener) and Envoy Gateway applies only "
         "the more specific policy (FACTS.md §6)"
     )
+
+
+def _policy_source(policy: TrafficPolicy, key: str, raw: Raw) -> Source:
+    """The source of ``raw``, written at ``spec.<key>`` of ``policy``."""
+    return field_source(policy.ref, f"spec.{key}", raw.node)

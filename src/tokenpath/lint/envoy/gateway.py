@@ -5,7 +5,7 @@ Envoy Gateway, Istio or Contour; AIGatewayRoute on Envoy AI Gateway; InferencePo
 One ``Route`` per (hostname x rule x match) and parent Gateway. The implementation comes from
 the parent Gateway's GatewayClass ``controllerName``; when the input lacks the Gateway or the
 GatewayClass, from ``controller_hint``. Routes of other implementations (kgateway, GKE, ...)
-give no route and no error. Effective settings: ``tokenpath.lint.envoy.eg``.
+give no route and no error. Effective settings: ``tokenpath.lint.envoy.gwsettings``.
 """
 
 from __future__ import annotations
@@ -13,18 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenpath.lint.document import InputError
-from tokenpath.lint.envoy.eg import RuleContext, rule_settings
+from tokenpath.lint.envoy.gwcore import BackendRef, Rule, XRoute
+from tokenpath.lint.envoy.gwinference import InferencePool
 from tokenpath.lint.envoy.gwobjects import (
     AIGW_GROUP,
     GATEWAY_GROUP,
     INFERENCE_GROUPS,
-    BackendRef,
     GatewayObjects,
-    InferencePool,
-    Rule,
-    XRoute,
     read_gateway_objects,
 )
+from tokenpath.lint.envoy.gwrule import RuleContext
+from tokenpath.lint.envoy.gwsettings import rule_settings
 from tokenpath.lint.envoy.policies import (
     ParentGateway,
     gateway_policies,

@@ -20,12 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tokenpath.lint.document import InputError
-from tokenpath.lint.envoy.envoyfilter import (
-    EnvoyFilter,
-    Proxies,
-    apply_envoy_filters,
-    read_envoy_filters,
-)
+from tokenpath.lint.envoy.backends import Resolved, backend_route, resolved
+from tokenpath.lint.envoy.envoyfilter import Proxies, apply_envoy_filters
+from tokenpath.lint.envoy.envoypatches import EnvoyFilter, read_envoy_filters
+from tokenpath.lint.envoy.reader import ISTIO_GROUP, ObjectReader, objects_of
 from tokenpath.lint.envoy.values import (
     default,
     envoy_defaults,
@@ -34,8 +32,6 @@ from tokenpath.lint.envoy.values import (
     with_ignored,
     written,
 )
-from tokenpath.lint.fields import FieldReader
-from tokenpath.lint.llm import llm_reason
 from tokenpath.lint.model import (
     Controller,
     EnvoyRoute,
@@ -44,11 +40,9 @@ from tokenpath.lint.model import (
     Ignored,
     ObjectRef,
     Ownership,
-    Route,
     Setting,
 )
 from tokenpath.lint.objects import Backend, Entry, Objects
-from tokenpath.lint.routes import Target, resolve_backend
 from tokenpath.lint.yamlnode import YNode
 
 _NO_TIMEOUT = "Istio sets no route timeout (FACTS.md §7)"
@@ -75,17 +69,10 @@ def virtual_service_routes(
     filters, errors = read_envoy_filters(objects)
     reader = _Reader()
     routes: list[EnvoyRoute] = []
-    for ref in objects.others:
-        if ref.kind != "VirtualService" or ref.node is None or not _is_istio(ref.node):
-            continue
-        reader.file, reader.obj = ref.file, str(ref)
-        routes.extend(reader.virtual_service(objects, filters, ref, ref.node))
+    for ref, root in objects_of(objects, "VirtualService", ISTIO_GROUP):
+        reader.at(ref)
+        routes.extend(reader.virtual_service(objects, filters, ref, root))
     return routes, [*errors, *reader.errors]
-
-
-def _is_istio(root: YNode) -> bool:
-    api = root.get("apiVersion")
-    return api is not None and (api.text() or "").startswith("networking.istio.io/")
 
 
 def base_settings() -> EnvoyRouteSettings:
@@ -93,14 +80,11 @@ def base_settings() -> EnvoyRouteSettings:
     return replace(envoy_defaults("Istio"), route_timeout=default(math.inf, _NO_TIMEOUT))
 
 
-class _Reader(FieldReader):
+class _Reader(ObjectReader):
     def virtual_service(
         self, objects: Objects, filters: Sequence[EnvoyFilter], ref: ObjectRef, root: YNode
     ) -> list[EnvoyRoute]:
-        meta = self.map(root.get("metadata"), "metadata")
-        annotations = (
-            self.string_map(meta.get("annotations"), "metadata.annotations") if meta else ()
-        )
+        annotations = self.annotations_of(root)
         spec = self.map(root.get("spec"), "spec")
         if spec is None:
             return []
@@ -254,22 +238,9 @@ def _route(
     match: _Match,
     destinations: Sequence[_Destination],
 ) -> EnvoyRoute:
-    resolved = [_resolve(objects, ref, annotations, match, d) for d in destinations]
-    backend, target, reason = next((r for r in resolved if r[2]), resolved[0])
-    images = tuple(dict.fromkeys(i for w in target.workloads for i in w.images))
-    return Route(
-        obj=ref,
-        host="" if host == "*" else host,
-        path=match.path,
-        service=backend.service,
-        port=backend.port,
-        workload=target.workloads[0].ref if target.workloads else None,
-        images=images,
-        owner=owner,
-        llm_reason=reason,
-        settings=settings,
-        line=match.line,
-    )
+    choices = [_resolve(objects, ref, annotations, match, d) for d in destinations]
+    where = ("" if host == "*" else host, match.path, match.line)
+    return backend_route(ref, owner, settings, where, choices)
 
 
 def _resolve(
@@ -278,13 +249,9 @@ def _resolve(
     annotations: Sequence[Entry],
     match: _Match,
     destination: _Destination,
-) -> tuple[Backend, Target, str]:
+) -> Resolved:
     backend = destination.backend
     service = objects.service(destination.namespace, backend.service)
     if not backend.port and service is not None and len(service.ports) == 1:
         backend = replace(backend, port=str(service.ports[0].port))  # Istio uses the only port
-    target = resolve_backend(objects, destination.namespace, backend)
-    reason = llm_reason(
-        annotations, str(ref), match.path, target.service, target.workloads, target.ports
-    )
-    return backend, target, reason
+    return resolved(objects, destination.namespace, ref, annotations, match.path, backend)

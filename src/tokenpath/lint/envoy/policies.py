@@ -18,17 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenpath.lint.envoy.gwobjects import (
-    AIGW_GROUP,
-    Gateway,
-    GatewayObjects,
-    Listener,
-    ParentRef,
-    TargetRef,
-    TrafficPolicy,
-    XRoute,
-    read_gateway_objects,
-)
+from tokenpath.lint.envoy.gwcore import Gateway, Listener, ParentRef, XRoute
+from tokenpath.lint.envoy.gwobjects import AIGW_GROUP, GatewayObjects, read_gateway_objects
+from tokenpath.lint.envoy.gwpolicy import TargetRef, TrafficPolicy
 from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.objects import Objects, same_namespace
 

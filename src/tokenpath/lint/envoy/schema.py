@@ -1,7 +1,8 @@
 """How Envoy reads the keys and scalars of a YAML/JSON config: the field names of the v3
-messages the bootstrap adapter reads (to catch a key Envoy refuses: a misspelling, or an
-option written in the wrong message, such as ``http2_protocol_options.allow_chunked_length``,
-FACTS.md §5 and §17), both spellings of a field, ``Any`` type URLs, durations and integers.
+messages the bootstrap adapter reads, to catch a key Envoy refuses: a misspelling, or an
+option written in the wrong message, such as ``http2_protocol_options.allow_chunked_length``
+(FACTS.md §5 and §17). Reading values (both spellings of a field, ``Any`` type URLs,
+durations, integers) is ``tokenpath.lint.envoy.protojson``.
 
 Envoy parses YAML and JSON configs with protobuf's JSON parser, which rejects an unknown field
 and with it the whole file (``Http2ProtocolOptions: no such field: 'allow_chunked_length'``, M
@@ -20,9 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tokenpath.lint.envoy.values import parse_proto_duration
-from tokenpath.lint.fields import is_null, yaml_int
-from tokenpath.lint.yamlnode import NodeKind, YNode
+from tokenpath.lint.envoy.protojson import json_name
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -230,12 +229,6 @@ BUFFER_FIELDS = _names(
 )
 
 
-def json_name(name: str) -> str:
-    """protobuf's JSON name of a field: ``allow_chunked_length`` -> ``allowChunkedLength``."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 @dataclass(frozen=True, slots=True)
 class Message:
     """An Envoy message: its name, the key it is usually written under (for advice), its
@@ -318,7 +311,6 @@ MESSAGES = {
         RESPONSE_DIRECTION, COMMON_DIRECTION, BUFFER,
     )
 }  # fmt: skip
-ANY_TYPE_KEY = "@type"  # names the message packed in an Any; a key of that message's map
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
@@ -346,66 +338,3 @@ def _owners(message: Message, key: str) -> list[str]:
         if sibling is not message and any(sibling.field_of(k) for k in spellings):
             found.append(f"{sibling.name}, {sibling.where}")
     return found
-
-
-# -- reading values as Envoy does ------------------------------------------------------------
-
-# The largest duration protobuf accepts (10000 years); Envoy rejects more ("out of range").
-_MAX_DURATION_S = 315_576_000_000
-# protobuf's own duration syntax: "1.s" and ".5s" are rejected ("bad nanoseconds"), M 1.40.0.
-_STRICT_DURATION = re.compile(r"^[0-9]+(\.[0-9]{1,9})?s$")
-
-
-def proto_seconds(node: YNode) -> float:
-    """Seconds of a protobuf duration as Envoy reads YAML: a ``"15s"`` string (an unquoted
-    number is rejected), or a ``{seconds, nanos}`` map. ValueError with the reason."""
-    if node.kind is NodeKind.MAP:
-        whole, nanos = (
-            proto_integer(get_field(node, "seconds")),
-            proto_integer(get_field(node, "nanos")),
-        )
-        if whole is None and nanos is None:
-            raise ValueError("a duration map needs integer seconds or nanos")
-        return (whole or 0) + (nanos or 0) / 1e9
-    if node.kind is not NodeKind.SCALAR or not node.tag.endswith(":str"):
-        raise ValueError(f'{node.value or "this"} is not a protobuf duration string (write "15s")')
-    seconds = parse_proto_duration(node.value)
-    if not _STRICT_DURATION.match(node.value) or seconds > _MAX_DURATION_S:
-        raise ValueError(f'"{node.value}" is not a protobuf duration Envoy accepts')
-    return seconds
-
-
-def type_url(config: YNode) -> str:
-    url = config.get(ANY_TYPE_KEY)
-    return url.value if url is not None and url.kind is NodeKind.SCALAR else ""
-
-
-def packed_type(config: YNode) -> str:
-    """The message name an Any's ``@type`` names: ``.../envoy...v3.Buffer`` -> ``Buffer``."""
-    return type_url(config).rsplit("/", 1)[-1].rsplit(".", 1)[-1]
-
-
-def get_field(node: YNode | None, name: str) -> YNode | None:
-    """A field by its proto name or its JSON name (Envoy accepts both)."""
-    if node is None:
-        return None
-    found = node.get(name)
-    return found if found is not None else node.get(json_name(name))
-
-
-def spelling(node: YNode, name: str) -> str:
-    """How the field ``name`` is written in ``node`` (proto or JSON name); ``name`` if absent."""
-    return json_name(name) if node.get(name) is None and node.get(json_name(name)) else name
-
-
-def field_path(node: YNode | None, *names: str) -> YNode | None:
-    for name in names:
-        node = get_field(node, name)
-    return node
-
-
-def proto_integer(node: YNode | None) -> int | None:
-    """An integer as protobuf JSON takes it: a number or a string of digits."""
-    if node is None or node.kind is not NodeKind.SCALAR or is_null(node):
-        return None
-    return yaml_int(node.value) if node.value.strip().lstrip("+-").isdigit() else None

@@ -1,5 +1,5 @@
-"""Values shared by the Envoy-family adapters: duration syntaxes, the Envoy defaults a route
-starts from (with their FACTS.md source) and sources for fields of objects.
+"""Values shared by the Envoy-family adapters: duration and quantity syntaxes, the Envoy
+defaults a route starts from (with their FACTS.md source) and sources for fields of objects.
 
 Every duration parser returns seconds (``math.inf`` for "no timer") or raises ``ValueError``
 with the reason in words, which the adapters turn into ``Ignored`` entries.
@@ -34,6 +34,13 @@ _GO_UNITS = {
     "h": 3600.0,
 }  # fmt: skip
 _PROTO = re.compile(r"^(-?[0-9]+)(\.[0-9]{1,9})?s$")
+_QUANTITY = re.compile(
+    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[kMGTPEm]|[eE][+-]?[0-9]+)?$"
+)
+_SUFFIX = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "m": 1e-3,
+}  # fmt: skip
 
 ENVOY_ROUTE = (
     "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto"
@@ -92,6 +99,22 @@ def parse_proto_duration(text: str) -> float:
             'or "0.5s")'
         )
     return float(match.group(1) + (match.group(2) or ""))
+
+
+def parse_quantity(text: str) -> int:
+    """A Kubernetes resource.Quantity as a whole number of bytes: ``32768``, ``32Ki``,
+    ``50Mi``, ``1M``, ``1.5Gi``, ``1e3``. Raises ``ValueError`` with the reason."""
+    match = _QUANTITY.match(text.strip())
+    if match is None:
+        raise ValueError(
+            f'"{text}" is not a Kubernetes quantity (such as "32768", "32Ki" or "50Mi")'
+        )
+    number, suffix = float(match.group(1)), match.group(2) or ""
+    scale = float(10 ** int(suffix[1:])) if suffix[:1] in ("e", "E") else _SUFFIX.get(suffix, 1)
+    value = number * scale
+    if value < 0:
+        raise ValueError(f'"{text}" is negative')
+    return math.ceil(value)
 
 
 def _sum_parts(text: str) -> float:

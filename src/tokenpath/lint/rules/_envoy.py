@@ -1,5 +1,6 @@
-"""What the Envoy-family rules share: how values and their origins read in messages, the
-duration syntaxes fixes write, and fixes that set a route's own field.
+"""What the Envoy-family rules share: how values and their origins read in messages, which
+timer fires first, and fixes that set a route's own field. The duration syntaxes fixes write:
+``_envoy_durations``.
 
 Pure, like every rule: the helpers work on a route's typed settings and the nodes the
 adapters attached to them (``EnvoyRouteSettings.fix_target``, ``Source.node``).
@@ -13,12 +14,7 @@ from typing import Any
 
 from tokenpath.fix.edit import Edit, Fix, Safety
 from tokenpath.fix.yamledit import replace_scalar, set_path_value
-from tokenpath.lint.envoy.values import (
-    ENVOY_ROUTE_TIMEOUT_S,
-    parse_gateway_duration,
-    parse_go_duration,
-    parse_proto_duration,
-)
+from tokenpath.lint.envoy.values import ENVOY_ROUTE_TIMEOUT_S
 from tokenpath.lint.finding import Finding, RuleMeta
 from tokenpath.lint.model import (
     Controller,
@@ -30,6 +26,7 @@ from tokenpath.lint.model import (
     SourceKind,
 )
 from tokenpath.lint.rule import RuleContext
+from tokenpath.lint.rules._envoy_durations import meant
 from tokenpath.lint.rules._shared import advice, intended_seconds, origin, seconds
 from tokenpath.lint.yamlnode import YNode
 
@@ -45,10 +42,6 @@ LABELS = {
     "request_buffer_limit": "request buffer limit",
     "delayed_close": "delayed close timeout",
 }
-
-# GEP-2257 allows at most 5 digits per part (FACTS.md §4).
-_GEP_MAX = 99999
-_GEP_UNITS = (("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 
 
 def route_finding(
@@ -134,120 +127,15 @@ def deferred(route: EnvoyRoute, setting: Setting[float]) -> bool:
     return any(meant(route, i) is not None for i in read_as_default(route, setting))
 
 
-# --- duration syntaxes ---------------------------------------------------------------------
-
-
-def gateway_duration(value: float) -> str | None:
-    """``value`` seconds as the shortest exact Gateway API duration (GEP-2257: up to four
-    <1-5 digits><h|m|s|ms> parts): 1.5 -> "1500ms", 86400 -> "24h", 100000 -> "27h46m40s".
-    Also valid Go duration syntax. None when not exactly representable."""
-    if math.isinf(value) or value < 0:
+def short_timer(
+    route: EnvoyRoute, names: tuple[str, ...], limit: float
+) -> tuple[str, Setting[float]] | None:
+    """The timer among ``names`` that fires first (``binding``) when it fires before
+    ``limit``. None also when TP207 rewrites a value written for it: its fix may be enough."""
+    name, setting = binding(route, names)
+    if setting.value >= limit or deferred(route, setting):
         return None
-    millis = round(value * 1000)
-    if abs(millis - value * 1000) > 1e-6:
-        return None
-    if millis == 0:
-        return "0s"
-    candidates = [
-        f"{millis // factor}{unit}"
-        for unit, factor in _GEP_UNITS
-        if millis % factor == 0 and millis // factor <= _GEP_MAX
-    ]
-    parts, rest = [], millis
-    for unit, factor in _GEP_UNITS:
-        count, rest = divmod(rest, factor)
-        if count:
-            parts.append(f"{count}{unit}")
-    candidates.append("".join(parts))
-    for text in sorted(candidates, key=len):  # stable: larger units first on a tie
-        try:
-            if parse_gateway_duration(text) == value:
-                return text
-        except ValueError:
-            continue
-    return None
-
-
-def go_duration(value: float) -> str | None:
-    """``value`` seconds in Go ``time.ParseDuration`` syntax (Contour HTTPProxy)."""
-    text = gateway_duration(value) or f"{value:g}s"
-    try:
-        return text if parse_go_duration(text) == value else None
-    except ValueError:
-        return None
-
-
-def proto_duration(value: float) -> str | None:
-    """``value`` seconds as a protobuf JSON Duration ("15s", "1.5s"): Istio, raw Envoy."""
-    if math.isinf(value) or value < 0:
-        return None
-    text = f"{value:.9f}".rstrip("0").rstrip(".") + "s"
-    return text if parse_proto_duration(text) == value else None
-
-
-def whole_seconds(value: float) -> str | None:
-    """``ceil(value)`` as "900s": valid in GEP-2257, Go, Istio and protobuf syntax alike,
-    up to GEP-2257's 99999 s; None above that."""
-    text = f"{math.ceil(value)}s"
-    try:
-        parse_gateway_duration(text)
-    except ValueError:
-        return None
-    return text
-
-
-# Kinds whose durations are protobuf JSON durations (also valid Go durations, which Istio
-# accepts); every other object kind of the family (HTTPRoute, AIGatewayRoute, Envoy Gateway
-# policies) takes Gateway API durations, and Contour's HTTPProxy Go durations or "infinity".
-_PROTO_KINDS = frozenset({"VirtualService", "DestinationRule", "EnvoyFilter"})
-
-
-def syntax_of(route: EnvoyRoute, ignored: Ignored) -> str:
-    """ "contour", "proto" or "gateway": the duration syntax where ``ignored`` was written."""
-    kind = ignored.source.obj.kind if ignored.source.obj is not None else ""
-    if kind == "HTTPProxy":
-        return "contour"
-    if kind in _PROTO_KINDS or (route.owner.controller is Controller.ENVOY and kind != "HTTPRoute"):
-        return "proto"
-    return "gateway"
-
-
-_PARSERS = {
-    "contour": parse_go_duration,
-    "proto": parse_proto_duration,
-    "gateway": parse_gateway_duration,
-}
-
-
-def is_valid(route: EnvoyRoute, ignored: Ignored) -> bool:
-    """Whether an ignored duration is valid in the syntax where it was written."""
-    try:
-        _PARSERS[syntax_of(route, ignored)](ignored.raw)
-    except ValueError:
-        return False
-    return True
-
-
-def meant(route: EnvoyRoute, ignored: Ignored) -> str | None:
-    """An ignored duration rewritten in the syntax of the object it was written in, keeping
-    what it says. None when the value is already valid there (it is ignored for another
-    reason: a policy shadowed by another), or its duration is unclear or not exactly
-    expressible."""
-    syntax = syntax_of(route, ignored)
-    value = intended_seconds(ignored.raw)
-    if value is None:
-        return None
-    if syntax == "contour" and value == 0:
-        return "infinity"  # Contour reads 0s as unset; "infinity" turns it off (FACTS.md §8)
-    if is_valid(route, ignored):
-        return None
-    match syntax:
-        case "contour":
-            return go_duration(value)
-        case "proto":
-            return proto_duration(value)
-        case _:
-            return gateway_duration(value)
+    return name, setting
 
 
 # --- fixes ---------------------------------------------------------------------------------
@@ -321,6 +209,25 @@ def _shorter(node: YNode, text: str) -> bool:
         return False
     have, want = intended_seconds(node.value), intended_seconds(text)
     return have is None or want is None or 0 < have < want
+
+
+def on_own_object(route: EnvoyRoute, setting: Setting[Any]) -> bool:
+    """Whether ``setting`` is a default or was written on the object the route's fix edits."""
+    target = route.settings.fix_target
+    return target is not None and setting.source.obj in (None, target.obj)
+
+
+def raise_timer_fix(
+    route: EnvoyRoute, name: str, setting: Setting[float], text: str, *, on_route: bool
+) -> Fix | None:
+    """Raise a timer to ``text`` (unsafe: a hung upstream is held longer): the route's own
+    field when ``on_route``, else (or when it has none) the value where it was written on the
+    route's object. None when neither can be edited."""
+    if on_route:
+        fix = route_field_fix(route, name, setting, text, Safety.UNSAFE)
+        if fix is not None:
+            return fix
+    return written_value_fix(route, setting, text, Safety.UNSAFE)
 
 
 def written_value_fix(

@@ -42,19 +42,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from tokenpath.fix.edit import Fix, Safety
+from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
 from tokenpath.lint.model import Controller, EnvoyRoute, Family, Setting
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._envoy import (
-    deferred,
+    on_own_object,
     raise_advice,
-    route_field_fix,
+    raise_timer_fix,
     route_finding,
+    short_timer,
     stated,
-    whole_seconds,
-    written_value_fix,
 )
+from tokenpath.lint.rules._envoy_durations import whole_seconds
 from tokenpath.lint.rules._shared import seconds
 
 META = RuleMeta(
@@ -74,10 +74,11 @@ META = RuleMeta(
 
 
 def check(route: EnvoyRoute, ctx: RuleContext) -> Iterator[Finding]:
-    setting = route.settings.backend_timeout
     limit = ctx.policy.max_generation_s
-    if setting.value >= limit or deferred(route, setting):
+    short = short_timer(route, ("backend_timeout",), limit)
+    if short is None:
         return
+    _, setting = short
     finding = route_finding(
         ctx,
         META,
@@ -101,12 +102,6 @@ def _fix(route: EnvoyRoute, setting: Setting[float], limit: float) -> Fix | None
     text = whole_seconds(limit)
     if text is None:
         return None
-    target = route.settings.fix_target
-    if target is not None and setting.source.obj in (None, target.obj):
-        fix = route_field_fix(route, "backend_timeout", setting, text, Safety.UNSAFE)
-        if fix is not None:
-            return fix
-    fix = written_value_fix(route, setting, text, Safety.UNSAFE)
-    if fix is not None:
-        return fix
-    return raise_advice(setting, text, "this route's per-try timeout")
+    on_route = on_own_object(route, setting)
+    fix = raise_timer_fix(route, "backend_timeout", setting, text, on_route=on_route)
+    return fix or raise_advice(setting, text, "this route's per-try timeout")

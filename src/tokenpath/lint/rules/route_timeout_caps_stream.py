@@ -47,21 +47,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tokenpath.fix.edit import Fix, Safety
+from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
 from tokenpath.lint.model import EnvoyRoute, Family, Setting
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._envoy import (
     LABELS,
-    binding,
-    deferred,
+    on_own_object,
     raise_advice,
-    route_field_fix,
+    raise_timer_fix,
     route_finding,
+    short_timer,
     stated,
-    whole_seconds,
-    written_value_fix,
 )
+from tokenpath.lint.rules._envoy_durations import whole_seconds
 from tokenpath.lint.rules._shared import seconds
 
 META = RuleMeta(
@@ -86,11 +85,12 @@ _CAPS = ("route_timeout", "max_stream_duration")
 
 
 def check(route: EnvoyRoute, ctx: RuleContext) -> Iterator[Finding]:
-    name, setting = binding(route, _CAPS)
     limit = ctx.policy.max_generation_s
     # A written but ignored value is TP207's; its fix may already be enough.
-    if setting.value >= limit or deferred(route, setting):
+    short = short_timer(route, _CAPS, limit)
+    if short is None:
         return
+    name, setting = short
     yield route_finding(
         ctx,
         META,
@@ -119,14 +119,7 @@ def _fix(route: EnvoyRoute, name: str, setting: Setting[float], limit: float) ->
     text = whole_seconds(limit)
     if text is None:
         return None
-    target = route.settings.fix_target
-    own = target is not None and setting.source.obj in (None, target.obj)
-    if name == "route_timeout" or own:
-        # Route-level timeouts beat BackendTrafficPolicy values (FACTS.md §6): write on the route.
-        fix = route_field_fix(route, name, setting, text, Safety.UNSAFE)
-        if fix is not None:
-            return fix
-    fix = written_value_fix(route, setting, text, Safety.UNSAFE)
-    if fix is not None:
-        return fix
-    return raise_advice(setting, text, f"this route's {LABELS[name]}")
+    # Route-level timeouts beat BackendTrafficPolicy values (FACTS.md §6): write on the route.
+    on_route = name == "route_timeout" or on_own_object(route, setting)
+    fix = raise_timer_fix(route, name, setting, text, on_route=on_route)
+    return fix or raise_advice(setting, text, f"this route's {LABELS[name]}")

@@ -45,20 +45,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tokenpath.fix.edit import Fix, Safety
+from tokenpath.fix.edit import Fix
 from tokenpath.lint.finding import Category, Finding, FixAvailability, RuleMeta, Severity
 from tokenpath.lint.model import Controller, EnvoyRoute, Family, Setting, SourceKind
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._envoy import (
-    binding,
-    deferred,
     raise_advice,
-    route_field_fix,
+    raise_timer_fix,
     route_finding,
+    short_timer,
     stated,
-    whole_seconds,
-    written_value_fix,
 )
+from tokenpath.lint.rules._envoy_durations import whole_seconds
 from tokenpath.lint.rules._shared import advice, seconds
 
 META = RuleMeta(
@@ -82,10 +80,11 @@ _TIMERS = ("idle_timeout", "per_try_idle_timeout")
 
 
 def check(route: EnvoyRoute, ctx: RuleContext) -> Iterator[Finding]:
-    name, setting = binding(route, _TIMERS)
     limit = ctx.policy.max_silence_s
-    if setting.value >= limit or deferred(route, setting):
+    short = short_timer(route, _TIMERS, limit)
+    if short is None:
         return
+    name, setting = short
     if name == "idle_timeout":
         consequence = (
             "a longer silence (time to first token, a tool call) gives a 504 `stream timeout` "
@@ -115,9 +114,7 @@ def _fix(route: EnvoyRoute, name: str, setting: Setting[float], limit: float) ->
         return None
     # A route-level idle timer beats the connection manager's and the controller's global
     # values (FACTS.md §5, §8), so the route's own field is the place when it has one.
-    fix = route_field_fix(route, name, setting, text, Safety.UNSAFE) or written_value_fix(
-        route, setting, text, Safety.UNSAFE
-    )
+    fix = raise_timer_fix(route, name, setting, text, on_route=True)
     if fix is not None:
         return fix
     if name == "per_try_idle_timeout":

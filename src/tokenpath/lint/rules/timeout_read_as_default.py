@@ -55,12 +55,10 @@ from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules._envoy import (
     LABELS,
     instead,
-    is_valid,
-    meant,
     read_as_default,
     rewrite_fix,
-    syntax_of,
 )
+from tokenpath.lint.rules._envoy_durations import is_valid, meant, syntax_of
 from tokenpath.lint.rules._shared import advice, ignored_as_setting
 
 META = RuleMeta(
