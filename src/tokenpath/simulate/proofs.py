@@ -327,6 +327,23 @@ PROOF_CASES: tuple[ProofCase, ...] = (
         proxy=Proxy.ENVOY,
     ),
     ProofCase(
+        # Measured on Envoy 1.40.0 (FACTS.md §5 says "total"; the binary disagrees): the
+        # per-try timeout bounds only the wait for the response headers.
+        "TP205",
+        BACKEND
+        + gateway_route(
+            "      retry:\n        attempts: 1\n"
+            '      timeouts:\n        request: "20s"\n        backendRequest: "1s"\n'
+        ),
+        "headers=2s;ttft=50ms;itl=20ms;tokens=5",
+        (VerdictKind.CUT,),
+        Policy(max_silence_s=2.5, max_generation_s=10.0),
+        CutKind.BEFORE_HEADERS,
+        why="Envoy Gateway HTTPRoute with a retry and `backendRequest: 1s` (Envoy's "
+        "per_try_timeout): a server that sends its headers after 2 s gets a 504",
+        proxy=Proxy.ENVOY,
+    ),
+    ProofCase(
         # Contour: timeoutPolicy.idle is the route's idle_timeout (FACTS.md §8).
         "TP206",
         BACKEND + http_proxy("      timeoutPolicy:\n        idle: 1s\n"),

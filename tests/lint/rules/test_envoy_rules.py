@@ -37,8 +37,8 @@ from tokenpath.lint.model import Setting, Source, SourceKind
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules import (
-    backend_timeout_caps_stream,
     envoy_compressor_on_event_stream,
+    per_try_timeout_too_short,
     policy_without_effect,
     request_buffer_limit_too_small,
     route_timeout_caps_stream,
@@ -53,7 +53,7 @@ from tokenpath.lint.rules._envoy_durations import (
 )
 
 TP204 = route_timeout_caps_stream
-TP205 = backend_timeout_caps_stream
+TP205 = per_try_timeout_too_short
 TP206 = stream_idle_timeout_too_short
 TP207 = timeout_read_as_default
 TP302 = envoy_compressor_on_event_stream
@@ -200,7 +200,7 @@ def test_tp204_never_writes_beyond_gateway_duration_range():
     assert finding.fix is None
 
 
-# -- TP205 backend-timeout-caps-stream ------------------------------------------------------
+# -- TP205 per-try-timeout-too-short ------------------------------------------------------
 
 
 def test_tp205_backend_request_is_raised_in_place():
@@ -215,20 +215,24 @@ def test_tp205_backend_request_is_raised_in_place():
     assert "per-try timeout is 60 s (timeouts.backendRequest of HTTPRoute/ai/llm)" in (
         finding.message
     )
-    assert "each attempt" in finding.message
+    assert "each attempt this long" in finding.message
+    assert "300 s, policy max_silence_s" in finding.message
     assert rule_of(fixed(obj, finding.fix))["timeouts"] == {
         "request": "1h",
-        "backendRequest": "900s",
+        "backendRequest": "300s",
     }
+    # Above the longest silence it is harmless: Envoy stops it once the headers arrive.
+    quiet = dataclasses.replace(r.settings, backend_timeout=written(400.0, at(obj, "timeouts")))
+    assert run(TP205, dataclasses.replace(r, settings=quiet)) == []
 
 
 def test_tp205_istio_per_try_timeout_and_default():
     vs = virtualservice("retries:\n  attempts: 2\n  perTryTimeout: 30s")
     r = route(vs, ISTIO, backend_timeout=written(30.0, at(vs, "retries", "perTryTimeout")))
     finding = only(TP205, r)
-    assert finding.severity is Severity.WARNING  # FACTS.md §7: unconfirmed for Istio
+    assert finding.severity is Severity.WARNING
     doc = yaml.safe_load(fixed(vs, finding.fix))
-    assert doc["spec"]["http"][0]["retries"] == {"attempts": 2, "perTryTimeout": "900s"}
+    assert doc["spec"]["http"][0]["retries"] == {"attempts": 2, "perTryTimeout": "300s"}
     assert run(TP205, route(httproute())) == []  # no per-try timeout by default
 
 

@@ -15,7 +15,6 @@ from types import MappingProxyType
 from tokenpath.lint.rule import Rule
 from tokenpath.lint.rules import (
     annotation_not_read,
-    backend_timeout_caps_stream,
     body_size_too_small,
     buffering_value_invalid,
     compression_of_event_stream,
@@ -24,6 +23,7 @@ from tokenpath.lint.rules import (
     envoy_filter_not_interpreted,
     http10_upstream_with_buffering,
     ingress_nginx_retired,
+    per_try_timeout_too_short,
     policy_without_effect,
     proxy_buffering_enabled,
     proxy_stream_timeout_not_http,
@@ -48,7 +48,7 @@ RULES: tuple[Rule, ...] = (
     Rule.from_module(send_timeout_too_short),
     Rule.from_module(timeout_value_ignored),
     Rule.from_module(route_timeout_caps_stream),
-    Rule.from_module(backend_timeout_caps_stream),
+    Rule.from_module(per_try_timeout_too_short),
     Rule.from_module(stream_idle_timeout_too_short),
     Rule.from_module(timeout_read_as_default),
     Rule.from_module(compression_of_event_stream),
