@@ -22,6 +22,7 @@ from tokenpath.lint.envoy.gwobjects import (
     GatewayObjects,
     read_gateway_objects,
 )
+from tokenpath.lint.envoy.gwpolicy import BTP_KIND, CTP_KIND
 from tokenpath.lint.envoy.gwrule import RuleContext
 from tokenpath.lint.envoy.gwsettings import rule_settings
 from tokenpath.lint.envoy.policies import (
@@ -136,9 +137,9 @@ def _qualified(namespace: str, name: str) -> str:
 def _routes(
     objects: Objects, gw: GatewayObjects, route: XRoute, parent: ParentGateway, owner: Ownership
 ) -> list[EnvoyRoute]:
-    on_listener, gateway_wide = gateway_policies(gw.btps, parent)
+    on_listener, gateway_wide = gateway_policies(gw, BTP_KIND, parent)
     btp = layered(route_btps(gw, route), (*on_listener, *gateway_wide))
-    ctp = layered(*gateway_policies(gw.ctps, parent))
+    ctp = layered(*gateway_policies(gw, CTP_KIND, parent))
     hosts = route.hostnames or (parent.listener.hostname if parent.listener else "",)
     found: list[EnvoyRoute] = []
     for index, rule in enumerate(route.rules):

@@ -10,7 +10,7 @@ so the settings code can record an unparsable one as ``Ignored`` with a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tokenpath.lint.document import InputError
 from tokenpath.lint.envoy.gwcore import (
@@ -42,6 +42,9 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "AIGatewayRoute")
 
 @dataclass(frozen=True, slots=True)
 class GatewayObjects:
+    """The family's objects by kind, in input order, with the indexes policy targeting and
+    parent lookups go through (built once, so thousands of routes and policies stay linear)."""
+
     classes: tuple[GatewayClass, ...] = ()
     gateways: tuple[Gateway, ...] = ()
     routes: tuple[XRoute, ...] = ()
@@ -50,6 +53,48 @@ class GatewayObjects:
     ctps: tuple[TrafficPolicy, ...] = ()
     ai_backends: tuple[AIServiceBackend, ...] = ()
     pools: tuple[InferencePool, ...] = ()
+    # (policy kind, target kind, target name) -> policies naming it, in input order
+    _by_target: dict[tuple[str, str, str], list[TrafficPolicy]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _selecting: dict[str, list[TrafficPolicy]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )  # policy kind -> policies with targetSelectors
+    _gateways: dict[str, list[Gateway]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _position: dict[int, int] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )  # id(policy) -> its position in the input
+
+    def __post_init__(self) -> None:
+        for position, policy in enumerate((*self.btps, *self.ctps)):
+            self._position[id(policy)] = position
+            kind = policy.ref.kind
+            names = dict.fromkeys((kind, t.kind, t.name) for t in policy.targets)
+            for key in names:
+                self._by_target.setdefault(key, []).append(policy)
+            if policy.selectors:
+                self._selecting.setdefault(kind, []).append(policy)
+        for gateway in self.gateways:
+            self._gateways.setdefault(gateway.ref.name, []).append(gateway)
+
+    def policies_for(self, policy_kind: str, kind: str, name: str) -> tuple[TrafficPolicy, ...]:
+        """Policies of ``policy_kind`` that may target ``kind``/``name``: those naming it and
+        those with selectors (the caller checks namespaces, sections and labels), in input
+        order."""
+        named = self._by_target.get((policy_kind, kind, name), [])
+        selecting = self._selecting.get(policy_kind, [])
+        if not selecting:
+            return tuple(named)
+        order = {
+            id(p): i for i, p in enumerate(self.btps if policy_kind == BTP_KIND else self.ctps)
+        }
+        merged = {id(p): p for p in (*named, *selecting)}
+        return tuple(sorted(merged.values(), key=lambda p: order[id(p)]))
+
+    def gateways_named(self, name: str) -> tuple[Gateway, ...]:
+        return tuple(self._gateways.get(name, ()))
 
 
 def read_gateway_objects(objects: Objects) -> tuple[GatewayObjects, list[InputError]]:

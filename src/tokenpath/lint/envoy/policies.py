@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tokenpath.lint.envoy.gwcore import Gateway, Listener, ParentRef, XRoute
 from tokenpath.lint.envoy.gwobjects import AIGW_GROUP, GatewayObjects, read_gateway_objects
-from tokenpath.lint.envoy.gwpolicy import TargetRef, TrafficPolicy
+from tokenpath.lint.envoy.gwpolicy import BTP_KIND, TargetRef, TrafficPolicy
 from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.objects import Objects, same_namespace
 
@@ -57,11 +57,7 @@ class Layer:
 def parent_gateway(gw: GatewayObjects, route: XRoute, parent: ParentRef) -> ParentGateway:
     namespace = parent.namespace or route.ref.namespace
     gateway = next(
-        (
-            g
-            for g in gw.gateways
-            if g.ref.name == parent.name and same_namespace(g.ref.namespace, namespace)
-        ),
+        (g for g in gw.gateways_named(parent.name) if same_namespace(g.ref.namespace, namespace)),
         None,
     )
     return ParentGateway(parent.name, namespace, gateway, _listener(gateway, parent, route))
@@ -94,19 +90,23 @@ def route_btps(gw: GatewayObjects, route: XRoute) -> tuple[TrafficPolicy, ...]:
     kind = "HTTPRoute" if route.ref.kind == "AIGatewayRoute" else route.ref.kind
     return tuple(
         p
-        for p in gw.btps
+        for p in gw.policies_for(BTP_KIND, kind, route.ref.name)
         if same_namespace(p.ref.namespace, route.ref.namespace)
         and _targets(p, kind, route.ref.name, route.labels, section=None)
     )
 
 
 def gateway_policies(
-    policies: tuple[TrafficPolicy, ...], parent: ParentGateway
+    gw: GatewayObjects, policy_kind: str, parent: ParentGateway
 ) -> tuple[tuple[TrafficPolicy, ...], tuple[TrafficPolicy, ...]]:
-    """(policies on the route's listener, Gateway-wide policies) among ``policies``."""
+    """(policies on the route's listener, Gateway-wide policies) of ``policy_kind``."""
     labels = parent.gateway.labels if parent.gateway is not None else ()
     listener = parent.listener.name if parent.listener is not None else ""
-    local = [p for p in policies if same_namespace(p.ref.namespace, parent.namespace)]
+    local = [
+        p
+        for p in gw.policies_for(policy_kind, "Gateway", parent.name)
+        if same_namespace(p.ref.namespace, parent.namespace)
+    ]
     on_listener = tuple(
         p
         for p in local
@@ -164,9 +164,10 @@ def policy_problems(objects: Objects) -> list[PolicyProblem]:
       whole; with ``mergeType`` only when they set every field it sets).
     """
     gw, _ = read_gateway_objects(objects)
+    named = _named(gw)
     problems: list[PolicyProblem] = []
     for policy in (*gw.btps, *gw.ctps):
-        problems.extend(_missing_targets(gw, policy))
+        problems.extend(_missing_targets(named, policy))
     for policy in gw.btps:
         problem = _shadowed(gw, policy)
         if problem is not None:
@@ -174,29 +175,43 @@ def policy_problems(objects: Objects) -> list[PolicyProblem]:
     return problems
 
 
-def _named(gw: GatewayObjects) -> list[tuple[str, str, str]]:
-    """(kind, namespace, name) of every Gateway and route; an AIGatewayRoute also counts as
-    the HTTPRoute it generates."""
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """Namespaces of the Gateways and routes in the input: all of them, and per (kind, name);
+    an AIGatewayRoute also counts as the HTTPRoute it generates."""
+
+    namespaces: frozenset[str]
+    by_name: dict[tuple[str, str], frozenset[str]]
+
+    def has(self, namespace: str, key: tuple[str, str] | None = None) -> bool:
+        found = self.namespaces if key is None else self.by_name.get(key, frozenset())
+        # same_namespace: equal, or either side left open
+        return bool(found) and (not namespace or namespace in found or "" in found)
+
+
+def _named(gw: GatewayObjects) -> _Named:
     found = [("Gateway", g.ref.namespace, g.ref.name) for g in gw.gateways]
     for route in gw.routes:
         kind = "HTTPRoute" if route.ref.kind == "AIGatewayRoute" else route.ref.kind
         found.append((kind, route.ref.namespace, route.ref.name))
-    return found
+    by_name: dict[tuple[str, str], set[str]] = {}
+    for kind, namespace, name in found:
+        by_name.setdefault((kind, name), set()).add(namespace)
+    return _Named(
+        frozenset(ns for _, ns, _ in found),
+        {key: frozenset(spaces) for key, spaces in by_name.items()},
+    )
 
 
-def _missing_targets(gw: GatewayObjects, policy: TrafficPolicy) -> list[PolicyProblem]:
-    named = _named(gw)
+def _missing_targets(named: _Named, policy: TrafficPolicy) -> list[PolicyProblem]:
     namespace = policy.ref.namespace
-    if not any(same_namespace(ns, namespace) for _, ns, _ in named):
+    if not named.has(namespace):
         return []
     problems = []
     for target in policy.targets:
         if target.kind not in _TARGET_KINDS or target.group == AIGW_GROUP:
             continue
-        if any(
-            k == target.kind and n == target.name and same_namespace(ns, namespace)
-            for k, ns, n in named
-        ):
+        if named.has(namespace, (target.kind, target.name)):
             continue
         problems.append(
             PolicyProblem(
