@@ -4,6 +4,7 @@ target does not exist)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -59,20 +60,10 @@ class RuleContext:
         value = ""
         if setting is not None:
             value = setting.raw if setting.raw is not None else _text(setting.value)
-        return Finding(
-            code=meta.code,
-            name=meta.name,
-            category=meta.category,
-            severity=self.policy.severity_for(meta.code, meta.severity),
-            message=message,
-            object=obj,
-            line=line or obj.line,
-            setting=setting_name,
-            value=value,
-            source=source,
-            fix=fix,
-            route=route.label(),
+        found = self.object_finding(
+            meta, obj, line, message, setting_name=setting_name, value=value, fix=fix
         )
+        return dataclasses.replace(found, source=source, route=route.label())
 
     def object_finding(
         self,
