@@ -4,6 +4,7 @@ Run::
 
     python benchmarks/lint.py [--sizes 1000,10000,100000] [--checkov PATH]
                               [--checkov-max 10000] [--timeout 600]
+                              [--corpus nginx|gateway|mixed]
 
 It needs psutil (from the ``bench`` or ``test`` extra). checkov is not a dependency of ours;
 put it in a venv of its own, e.g.::
@@ -23,6 +24,18 @@ including streaming-hostile ones like ``proxy-read-timeout: "3600s"`` and
 ConfigMap; plus the ingress-nginx controller itself (Deployment, ConfigMap, IngressClass,
 Service). Apps are written as multi-document YAML files of 50-100 objects in nested team and
 namespace directories, some with Helm's ``# Source:`` comments, the way a GitOps repository looks.
+
+That is ``--corpus nginx`` (the default). ``--corpus gateway`` routes the same apps through
+the Envoy family instead: an Envoy Gateway HTTPRoute per routed app (parentRefs to its
+namespace's Gateway or a shared one, GatewayClass ``eg``; hostnames; a rule per path, with
+``timeouts.request`` unset, ``1200s``, now and then the invalid ``1.5h``; backendRefs to the
+Service), for some a BackendTrafficPolicy on the HTTPRoute (``requestTimeout``,
+``streamIdleTimeout``), now and then an Istio VirtualService (``timeout: 30s``, mesh host
+``svc.ns.svc.cluster.local``) or a Contour HTTPProxy (``timeoutPolicy.response: 0s`` at
+times); per namespace a Gateway, a Gateway-wide BackendTrafficPolicy and a
+ClientTrafficPolicy; cluster-wide the GatewayClass and the shared Gateway. ``--corpus mixed``
+routes every other app each way, with both platforms. A corpus whose report has input errors,
+or (Envoy family) no TP204 finding, i.e. no route resolved, stops the benchmark (exit 2).
 
 Each tool is a fresh subprocess per run, so start-up (interpreter, imports) is counted, as a
 user would see it:
@@ -65,7 +78,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,8 +321,181 @@ def ingress_annotations(rng: random.Random, llm: bool) -> list[tuple[str, str]]:
     return pairs
 
 
-def app_objects(rng: random.Random, index: int, team: str, namespace: str) -> list[str]:
-    """Two to four YAML documents for one app: Deployment, Service, maybe Ingress and ConfigMap."""
+GATEWAY_PLATFORM = """\
+# Source: gateway-helm/templates/gatewayclass.yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: eg
+spec:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: envoy-gateway-system
+spec:
+  gatewayClassName: eg
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: 80
+      allowedRoutes:
+        namespaces:
+          from: All
+    - name: https
+      protocol: HTTPS
+      port: 443
+      hostname: "*.example.com"
+      tls:
+        mode: Terminate
+        certificateRefs:
+          - name: wildcard-example-com
+      allowedRoutes:
+        namespaces:
+          from: All
+"""
+GATEWAY_PLATFORM_OBJECTS = 2
+ROUTE_TIMEOUTS = [None, None, "1200s", "1200s", "3600s", "0s", "30s", "1.5h"]  # 1.5h: invalid
+
+
+def namespace_gateway(rng: random.Random, namespace: str) -> list[str]:
+    """A namespace's own Gateway ``eg`` with a Gateway-wide BackendTrafficPolicy and a
+    ClientTrafficPolicy, the way an Envoy Gateway tenant sets its defaults."""
+    target = (
+        "  targetRefs:\n    - group: gateway.networking.k8s.io\n      kind: Gateway\n"
+        "      name: eg\n"
+    )
+    btp_http = f"      requestTimeout: {rng.choice(['60s', '300s', '3600s', '0s'])}\n"
+    if rng.random() < 0.5:
+        btp_http += f"      streamIdleTimeout: {rng.choice(['30s', '300s', '1h'])}\n"
+    ctp_http = f"      idleTimeout: {rng.choice(['1h', '15m'])}\n"
+    if rng.random() < 0.6:
+        ctp_http += f"      streamIdleTimeout: {rng.choice(['60s', '5m', '1h', '0s'])}\n"
+    return [
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n"
+        f"  name: eg\n  namespace: {namespace}\nspec:\n  gatewayClassName: eg\n"
+        "  listeners:\n    - name: http\n      protocol: HTTP\n      port: 80\n"
+        "    - name: https\n      protocol: HTTPS\n      port: 443\n"
+        "      tls:\n        mode: Terminate\n        certificateRefs:\n"
+        f"          - name: {namespace}-tls\n",
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata:\n"
+        f"  name: eg-defaults\n  namespace: {namespace}\nspec:\n"
+        + target
+        + "  timeout:\n    http:\n"
+        + btp_http,
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata:\n"
+        f"  name: eg-clients\n  namespace: {namespace}\nspec:\n"
+        + target
+        + "  timeout:\n    http:\n"
+        + ctp_http,
+    ]
+
+
+def gateway_objects(
+    rng: random.Random,
+    name: str,
+    namespace: str,
+    llm: bool,
+    port: int,
+    source: Callable[[str], str],
+) -> list[str]:
+    """An HTTPRoute for the app's Service, maybe a BackendTrafficPolicy on it, now and then
+    an Istio VirtualService (mesh callers) or a Contour HTTPProxy for the same Service."""
+    host = f"{name}.{rng.choice(ENVS)}.example.com"
+    paths = rng.sample(LLM_PATHS if llm else OTHER_PATHS, rng.choice([1, 1, 2, 3]))
+    if rng.random() < 0.2:
+        parent = "    - name: shared\n      namespace: envoy-gateway-system\n"
+    else:
+        parent = "    - name: eg\n" + ("      sectionName: https\n" if rng.random() < 0.5 else "")
+    rules = ""
+    for path in paths:
+        timeout = rng.choice(ROUTE_TIMEOUTS) if llm else rng.choice([None, None, "30s"])
+        rules += (
+            "    - matches:\n        - path:\n            type: PathPrefix\n"
+            f"            value: {path}\n"
+            + (f"      timeouts:\n        request: {timeout}\n" if timeout else "")
+            + f"      backendRefs:\n        - name: {name}\n          port: {port}\n"
+        )
+    docs = [
+        source("httproute")
+        + "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n"
+        f"  name: {name}\n  namespace: {namespace}\n"
+        f"  labels:\n    app.kubernetes.io/name: {name}\n"
+        f"spec:\n  parentRefs:\n{parent}  hostnames:\n    - {host}\n  rules:\n{rules}"
+    ]
+    extra = rng.random()
+    if extra < (0.4 if llm else 0.15):
+        http = ""
+        if rng.random() < 0.8:
+            http += f"      requestTimeout: {rng.choice(['0s', '600s', '3600s', '30s'])}\n"
+        if not http or rng.random() < 0.5:
+            http += f"      streamIdleTimeout: {rng.choice(['60s', '300s', '1h'])}\n"
+        docs.append(
+            source("backendtrafficpolicy")
+            + "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\n"
+            f"metadata:\n  name: {name}-timeouts\n  namespace: {namespace}\nspec:\n"
+            "  targetRefs:\n    - group: gateway.networking.k8s.io\n      kind: HTTPRoute\n"
+            f"      name: {name}\n  timeout:\n    http:\n" + http
+        )
+    elif extra < 0.5:
+        fqdn = f"{name}.{namespace}.svc.cluster.local"
+        docs.append(
+            source("virtualservice")
+            + "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n"
+            f"  name: {name}-mesh\n  namespace: {namespace}\nspec:\n  hosts:\n    - {fqdn}\n"
+            f"  http:\n    - match:\n        - uri:\n            prefix: {paths[0]}\n"
+            "      timeout: 30s\n"
+            f"      route:\n        - destination:\n            host: {fqdn}\n"
+            f"            port:\n              number: {port}\n"
+        )
+    elif extra < 0.58:
+        response = rng.choice(["0s", "0s", "infinity", "120s"])
+        docs.append(
+            source("httpproxy") + "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata:\n"
+            f"  name: {name}\n  namespace: {namespace}\nspec:\n"
+            f"  virtualhost:\n    fqdn: {name}.contour.example.com\n"
+            f"  routes:\n    - conditions:\n        - prefix: {paths[0]}\n"
+            f"      timeoutPolicy:\n        response: {response}\n"
+            f"      services:\n        - name: {name}\n          port: {port}\n"
+        )
+    return docs
+
+
+def ingress_object(
+    rng: random.Random, name: str, namespace: str, llm: bool, source: Callable[[str], str]
+) -> str:
+    """An ingress-nginx Ingress for the app's Service."""
+    host = f"{name}.{rng.choice(ENVS)}.example.com"
+    paths = rng.sample(LLM_PATHS if llm else OTHER_PATHS, rng.choice([1, 1, 2, 3]))
+    pairs = ingress_annotations(rng, llm)
+    legacy = rng.random() < 0.1  # the pre-1.18 annotation instead of spec.ingressClassName
+    if legacy:  # (the API server refuses an Ingress that has both)
+        pairs.append(("kubernetes.io/ingress.class", "nginx"))
+    note = "".join(f"    {key}: {quoted(value)}\n" for key, value in pairs)
+    rules = "".join(
+        f"          - path: {path}\n            pathType: Prefix\n"
+        f"            backend:\n              service:\n                name: {name}\n"
+        "                port:\n                  name: http\n"
+        for path in paths
+    )
+    return (
+        source("ingress") + "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n"
+        f"  name: {name}\n  namespace: {namespace}\n"
+        + (f"  annotations:\n{note}" if note else "")
+        + "spec:\n"
+        + ("" if legacy else "  ingressClassName: nginx\n")
+        + f"  tls:\n    - hosts:\n        - {host}\n      secretName: {name}-tls\n"
+        f"  rules:\n    - host: {host}\n      http:\n        paths:\n" + rules
+    )
+
+
+def app_objects(
+    rng: random.Random, index: int, team: str, namespace: str, style: str = "nginx"
+) -> list[str]:
+    """Two to five YAML documents for one app: Deployment, Service, maybe its routes (an
+    Ingress for ``style`` "nginx", Envoy-family objects for "gateway") and a ConfigMap."""
     llm = rng.random() < 0.35
     name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{index}"
     if llm:
@@ -358,36 +544,19 @@ def app_objects(rng: random.Random, index: int, team: str, namespace: str) -> li
         f"            periodSeconds: {rng.choice([5, 10, 15])}\n"
         "          resources:\n" + resources
     )
+    service_port = rng.choice([80, port])
     docs.append(
         source("service") + "apiVersion: v1\nkind: Service\nmetadata:\n"
         f"  name: {name}\n  namespace: {namespace}\n"
         f"spec:\n  type: ClusterIP\n  selector:\n    app.kubernetes.io/name: {name}\n"
-        f"  ports:\n    - name: http\n      port: {rng.choice([80, port])}\n"
+        f"  ports:\n    - name: http\n      port: {service_port}\n"
         "      targetPort: http\n"
     )
     if llm or rng.random() < 0.6:
-        host = f"{name}.{rng.choice(ENVS)}.example.com"
-        paths = rng.sample(LLM_PATHS if llm else OTHER_PATHS, rng.choice([1, 1, 2, 3]))
-        pairs = ingress_annotations(rng, llm)
-        legacy = rng.random() < 0.1  # the pre-1.18 annotation instead of spec.ingressClassName
-        if legacy:  # (the API server refuses an Ingress that has both)
-            pairs.append(("kubernetes.io/ingress.class", "nginx"))
-        note = "".join(f"    {key}: {quoted(value)}\n" for key, value in pairs)
-        rules = "".join(
-            f"          - path: {path}\n            pathType: Prefix\n"
-            f"            backend:\n              service:\n                name: {name}\n"
-            "                port:\n                  name: http\n"
-            for path in paths
-        )
-        docs.append(
-            source("ingress") + "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n"
-            f"  name: {name}\n  namespace: {namespace}\n"
-            + (f"  annotations:\n{note}" if note else "")
-            + "spec:\n"
-            + ("" if legacy else "  ingressClassName: nginx\n")
-            + f"  tls:\n    - hosts:\n        - {host}\n      secretName: {name}-tls\n"
-            f"  rules:\n    - host: {host}\n      http:\n        paths:\n" + rules
-        )
+        if style == "gateway":
+            docs.extend(gateway_objects(rng, name, namespace, llm, service_port, source))
+        else:
+            docs.append(ingress_object(rng, name, namespace, llm, source))
     if rng.random() < 0.15:
         docs.append(
             source("configmap") + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
@@ -405,24 +574,50 @@ class Corpus:
     objects: int
     files: int
     bytes: int
+    kind: str = "nginx"  # one of CORPORA
 
 
-def generate(root: Path, objects: int, seed: int) -> Corpus:
-    """Write ``objects`` Kubernetes objects under ``root``; the same seed gives the same bytes."""
+class CorpusProblem(Exception):
+    """The generated corpus does not lint as intended (input errors, no Envoy routes): the
+    timings would measure the wrong work."""
+
+
+CORPORA = ("nginx", "gateway", "mixed")
+
+
+def cluster_wide(corpus: str) -> list[tuple[str, str, int]]:
+    """The cluster-wide objects of a corpus: (folder, YAML, objects)."""
+    nginx = ("ingress-nginx", CONTROLLER, CONTROLLER_OBJECTS)
+    gateway = ("envoy-gateway", GATEWAY_PLATFORM, GATEWAY_PLATFORM_OBJECTS)
+    return {"nginx": [nginx], "gateway": [gateway], "mixed": [nginx, gateway]}[corpus]
+
+
+def generate(root: Path, objects: int, seed: int, corpus: str = "nginx") -> Corpus:
+    """Write ``objects`` Kubernetes objects under ``root``; the same seed gives the same bytes.
+    ``corpus``: apps routed by ingress-nginx Ingresses ("nginx"), by the Envoy family
+    ("gateway": Envoy Gateway HTTPRoutes and policies, some Istio and Contour) or half each
+    ("mixed"); for the Envoy family each namespace also gets its Gateway and policies."""
     rng = random.Random(seed)
     root.mkdir(parents=True)
-    platform_dir = root / "platform" / "ingress-nginx"
-    platform_dir.mkdir(parents=True)
-    (platform_dir / "controller.yaml").write_text(CONTROLLER, encoding="utf-8")
-    written, files, size = CONTROLLER_OBJECTS, 1, len(CONTROLLER)
+    written, files, size = 0, 0, 0
+    for folder_name, text, count in cluster_wide(corpus):
+        platform_dir = root / "platform" / folder_name
+        platform_dir.mkdir(parents=True)
+        (platform_dir / "controller.yaml").write_text(text, encoding="utf-8")
+        written, files, size = written + count, files + 1, size + len(text)
+    gateways: set[str] = set()  # namespaces that have their Gateway already
     app = 0
     while written < objects:
         team = TEAMS[files % len(TEAMS)]
         namespace = f"{team}-{rng.choice(ENVS)}"
         target = min(rng.randint(50, 100), objects - written)
         docs: list[str] = []
+        if corpus != "nginx" and namespace not in gateways:
+            gateways.add(namespace)
+            docs.extend(namespace_gateway(rng, namespace))
         while len(docs) < target:
-            docs.extend(app_objects(rng, app, team, namespace))
+            gateway = corpus == "gateway" or (corpus == "mixed" and app % 2 == 1)
+            docs.extend(app_objects(rng, app, team, namespace, "gateway" if gateway else "nginx"))
             app += 1
         docs = docs[:target]  # the last app of the corpus may be cut short: still valid objects
         folder = root / "clusters" / f"team-{team}" / namespace / f"batch-{files // 40:03d}"
@@ -433,7 +628,7 @@ def generate(root: Path, objects: int, seed: int) -> Corpus:
         written += len(docs)
         files += 1
         size += len(text)
-    return Corpus(root, written, files, size)
+    return Corpus(root, written, files, size, corpus)
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,7 +762,18 @@ def run_tokenpath(corpus: Corpus, work: Path, timeout: float) -> tuple[Run, str]
         return run, run.note
     if report["errors"]:
         first = report["errors"][0]
-        summary += f" (first: {json.dumps(first)[:160]})"
+        raise CorpusProblem(
+            f"{corpus.objects:,}-object {corpus.kind} corpus: {summary}; "
+            f"first: {json.dumps(first)[:300]}"
+        )
+    if corpus.kind != "nginx":  # Envoy-family routes were found and resolved
+        route_timeouts = sum(1 for finding in report["findings"] if finding["code"] == "TP204")
+        if not route_timeouts:
+            raise CorpusProblem(
+                f"{corpus.objects:,}-object {corpus.kind} corpus: no TP204 finding, so no "
+                "Envoy-family route was resolved"
+            )
+        summary += f", {route_timeouts:,} of them TP204"
     return run, summary
 
 
@@ -646,10 +852,17 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
     parser.add_argument("--seed", type=int, default=4, help="corpus seed")
     parser.add_argument("--keep", action="store_true", help="keep the corpora (path printed)")
+    parser.add_argument(
+        "--corpus",
+        choices=CORPORA,
+        default="nginx",
+        help="apps routed by ingress-nginx, by the Envoy family, or half each (default nginx)",
+    )
     args = parser.parse_args()
     sizes = sorted({int(size) for size in args.sizes.split(",")})
-    if min(sizes) <= CONTROLLER_OBJECTS:
-        parser.error(f"sizes must be above {CONTROLLER_OBJECTS} (the controller objects)")
+    platform_objects = sum(count for _, _, count in cluster_wide(args.corpus))
+    if min(sizes) <= platform_objects:
+        parser.error(f"sizes must be above {platform_objects} (the controller objects)")
 
     checkov = find_checkov(args.checkov)
     print(f"machine: {machine()}")
@@ -672,11 +885,11 @@ def main() -> int:
         corpora: dict[int, Corpus] = {}
         for size in sizes:
             t0 = time.monotonic()
-            corpora[size] = generate(work / f"corpus-{size}", size, args.seed)
+            corpora[size] = generate(work / f"corpus-{size}", size, args.seed, args.corpus)
             corpus = corpora[size]
             print(
-                f"corpus {size:,}: {corpus.files:,} files, {mb(corpus.bytes):.1f} MB, "
-                f"written in {time.monotonic() - t0:.1f} s"
+                f"{args.corpus} corpus {size:,}: {corpus.files:,} files, "
+                f"{mb(corpus.bytes):.1f} MB, written in {time.monotonic() - t0:.1f} s"
             )
         baseline_dir = work / "corpus-baseline"
         baseline_dir.mkdir()
@@ -741,6 +954,9 @@ def main() -> int:
                 "it would take too long"
             )
         return verdict(rows, base, checkov is not None, args.timeout)
+    except CorpusProblem as problem:
+        print(f"\nCORPUS PROBLEM, no numbers: {problem}", file=sys.stderr)
+        return 2
     finally:
         if args.keep:
             print(f"corpora kept in {work}")
