@@ -42,6 +42,15 @@ def predict(settings: EnvoySettings, mock: str, *, accept: str = "gzip", scale: 
 LONG = "ttft=50ms;itl=100ms;tokens=35"
 SHORT = "ttft=50ms;itl=50ms;tokens=10"
 PAUSED = "ttft=50ms;itl=20ms;tokens=10;pause=5@2s"
+LATE_HEADERS = "headers=1500ms;tokens=5"
+
+
+def assert_cut_before_headers(settings: EnvoySettings, reason: str = "") -> None:
+    """Response headers after 1.5 s: ``settings`` cut the request before them, saying
+    ``reason``."""
+    prediction = predict(settings, LATE_HEADERS)
+    assert prediction.cut is CutKind.BEFORE_HEADERS
+    assert reason in prediction.reason
 
 
 def test_envoy_defaults_stream_a_short_answer() -> None:
@@ -72,10 +81,8 @@ def test_route_timeout_0s_turns_it_off() -> None:
 
 
 def test_headers_later_than_the_route_timeout_are_a_504_before_headers() -> None:
-    prediction = predict(EnvoySettings(route_timeout=1), "headers=1500ms;tokens=5")
-    assert prediction.verdicts == CUT
-    assert prediction.cut is CutKind.BEFORE_HEADERS
-    assert "upstream request timeout" in prediction.reason
+    assert predict(EnvoySettings(route_timeout=1), LATE_HEADERS).verdicts == CUT
+    assert_cut_before_headers(EnvoySettings(route_timeout=1), "upstream request timeout")
 
 
 def test_an_idle_timer_shorter_than_a_pause_cuts_mid_stream() -> None:
@@ -83,9 +90,7 @@ def test_an_idle_timer_shorter_than_a_pause_cuts_mid_stream() -> None:
     assert prediction.verdicts == CUT
     assert prediction.cut is CutKind.IDLE
     assert "route idle_timeout 1 s" in prediction.reason
-    before = predict(EnvoySettings(route_idle_timeout=1), "headers=1500ms;tokens=5")
-    assert before.cut is CutKind.BEFORE_HEADERS
-    assert "stream timeout" in before.reason
+    assert_cut_before_headers(EnvoySettings(route_idle_timeout=1), "stream timeout")
 
 
 def test_heartbeats_keep_an_idle_timer_alive() -> None:
@@ -111,16 +116,16 @@ def test_max_stream_duration_is_a_total_too() -> None:
     prediction = predict(EnvoySettings(route_timeout=0, route_max_stream_duration=2), LONG)
     assert prediction.cut is CutKind.TOTAL
     assert "max_stream_duration" in prediction.reason
-    before = predict(EnvoySettings(route_max_stream_duration=1), "headers=1500ms;tokens=5")
-    assert before.cut is CutKind.BEFORE_HEADERS
-    assert "downstream duration timeout" in before.reason
+    assert_cut_before_headers(
+        EnvoySettings(route_max_stream_duration=1), "downstream duration timeout"
+    )
 
 
 def test_the_per_try_timeout_bounds_only_the_wait_for_headers() -> None:
     # Measured on Envoy 1.40.0: ignored once the response has started.
     settings = EnvoySettings(route_timeout=0, retry_per_try_timeout=1)
     assert predict(settings, LONG).verdicts == STREAMING
-    assert predict(settings, "headers=1500ms;tokens=5").cut is CutKind.BEFORE_HEADERS
+    assert_cut_before_headers(settings)
 
 
 def test_the_per_try_idle_timeout_cuts_a_silence() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from tokenpath.errors import ProxyError
@@ -29,8 +28,8 @@ from tokenpath.simulate.predict import Prediction, predict_nginx
 from tokenpath.simulate.predict_envoy import envoy_fields, predict_envoy, scale_envoy
 from tokenpath.simulate.renderers.envoy import envoy_settings_for
 from tokenpath.simulate.renderers.nginx import directives_for
-from tokenpath.simulate.run import ScenarioRun, SimulateReport, simulate_through
-from tokenpath.simulate.runtime import RunningProxy, run_nginx
+from tokenpath.simulate.run import ScenarioRun, SimulateReport, StartProxy, simulate_through
+from tokenpath.simulate.runtime import run_nginx
 from tokenpath.simulate.scale import nginx_time_scale, scale_mock_scenario, scale_nginx_directives
 from tokenpath.simulate.scenarios import Scenario, expected_duration_s
 
@@ -148,12 +147,43 @@ def simulate_lint_result(
     return ManifestReport(time_scale, tuple(runs), result.errors)
 
 
+@dataclass(frozen=True, slots=True)
+class _ProxyRun:
+    """How one route runs: ``base`` (its RouteRun before the run), the proxy ``start`` starts
+    in front of the mock with ``rendered`` (the settings, scaled), the time scale, the notes on
+    the scaling, and what the route's settings predict for a scenario."""
+
+    base: RouteRun
+    start: StartProxy
+    rendered: tuple[tuple[str, str], ...]
+    time_scale: float
+    notes: tuple[str, ...]
+    predict: Callable[[Scenario], Prediction]
+
+
 def _simulate_route(
     route: AnyRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
 ) -> RouteRun:
+    """The route through the proxy of its family, every scenario paired with its prediction;
+    with the error instead when the proxy could not be run with these settings."""
     if route.family is Family.ENVOY:
-        return _simulate_envoy_route(route, scenarios, time_scale, progress)
-    return _simulate_nginx_route(route, scenarios, time_scale, progress)
+        plan = _envoy_run(route, scenarios, time_scale)
+    else:
+        plan = _nginx_run(route, time_scale)
+    try:
+        report = simulate_through(
+            plan.start,
+            plan.base.directives,
+            plan.rendered,
+            scenarios,
+            time_scale=plan.time_scale,
+            notes=plan.notes,
+            progress=progress,
+        )
+    except ProxyError as exc:
+        return dataclasses.replace(plan.base, error=str(exc))
+    results = tuple(ScenarioResult(run, plan.predict(run.scenario)) for run in report.runs)
+    return dataclasses.replace(plan.base, report=report, results=results)
 
 
 def _base(route: AnyRoute, proxy: str, directives: tuple[tuple[str, str], ...]) -> RouteRun:
@@ -170,45 +200,28 @@ def _base(route: AnyRoute, proxy: str, directives: tuple[tuple[str, str], ...]) 
     )
 
 
-def _simulate_nginx_route(
-    route: NginxRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
-) -> RouteRun:
+def _nginx_run(route: NginxRoute, time_scale: float) -> _ProxyRun:
+    """An NGINX-family route as its controller's directives, through nginx."""
     settings = route.settings
     directives = directives_for(settings)
     effective = nginx_time_scale(directives, time_scale)
-    time_scale = effective.value
-    scaled = scale_nginx_directives(directives, time_scale)
+    scale = effective.value
+    scaled = scale_nginx_directives(directives, scale)
     notes = tuple(
         f"the controller refuses this Ingress ({i.reason}); simulated as if it served it"
         for i in settings.refused
     )
-    base = dataclasses.replace(_base(route, "nginx", directives), notes=notes)
-
-    def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
-        return run_nginx(host, port, scaled.value)
-
-    try:
-        report = simulate_through(
-            start,
-            directives,
-            scaled.value,
-            scenarios,
-            time_scale=time_scale,
-            notes=effective.notes + scaled.notes,
-            progress=progress,
-        )
-    except ProxyError as exc:
-        return dataclasses.replace(base, error=str(exc))
-    results = tuple(
-        ScenarioResult(run, predict_nginx(settings, run.scenario, time_scale=time_scale))
-        for run in report.runs
+    return _ProxyRun(
+        base=dataclasses.replace(_base(route, "nginx", directives), notes=notes),
+        start=lambda host, port: run_nginx(host, port, scaled.value),
+        rendered=scaled.value,
+        time_scale=scale,
+        notes=effective.notes + scaled.notes,
+        predict=lambda scenario: predict_nginx(settings, scenario, time_scale=scale),
     )
-    return dataclasses.replace(base, report=report, results=results)
 
 
-def _simulate_envoy_route(
-    route: EnvoyRoute, scenarios: Sequence[Scenario], time_scale: float, progress: Progress
-) -> RouteRun:
+def _envoy_run(route: EnvoyRoute, scenarios: Sequence[Scenario], time_scale: float) -> _ProxyRun:
     """One Envoy-family route through the real Envoy, scaled as ``simulate --proxy envoy``."""
     settings = envoy_settings_for(route.settings)
     fields = envoy_fields(settings)
@@ -221,29 +234,14 @@ def _simulate_envoy_route(
         )
         for s in scenarios
     ]
-    artefacts = route_timeout_artefacts(fields, time_scale, lengths)
-    base = dataclasses.replace(_base(route, "envoy", fields), notes=_envoy_notes(route.settings))
-
-    def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
-        return run_envoy(host, port, scaled.value)
-
-    try:
-        report = simulate_through(
-            start,
-            fields,
-            envoy_fields(scaled.value),
-            scenarios,
-            time_scale=time_scale,
-            notes=(*scaled.notes, *artefacts),
-            progress=progress,
-        )
-    except ProxyError as exc:
-        return dataclasses.replace(base, error=str(exc))
-    results = tuple(
-        ScenarioResult(run, predict_envoy(settings, run.scenario, time_scale=time_scale))
-        for run in report.runs
+    return _ProxyRun(
+        base=dataclasses.replace(_base(route, "envoy", fields), notes=_envoy_notes(route.settings)),
+        start=lambda host, port: run_envoy(host, port, scaled.value),
+        rendered=envoy_fields(scaled.value),
+        time_scale=time_scale,
+        notes=(*scaled.notes, *route_timeout_artefacts(fields, time_scale, lengths)),
+        predict=lambda scenario: predict_envoy(settings, scenario, time_scale=time_scale),
     )
-    return dataclasses.replace(base, report=report, results=results)
 
 
 def _envoy_notes(settings: EnvoyRouteSettings) -> tuple[str, ...]:

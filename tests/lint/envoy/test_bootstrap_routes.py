@@ -5,55 +5,21 @@ from __future__ import annotations
 
 import math
 
+import bootstrapkit
+from bootstrapkit import HCM_TYPE
+
 from tokenpath.lint.document import SourceText
 from tokenpath.lint.model import Controller, EnvoyRoute, SourceKind
 from tokenpath.lint.pipeline import LintOptions, LintResult, lint_sources
 
-HCM_TYPE = (
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
-    "HttpConnectionManager"
-)
-
 
 def bootstrap(hcm: str = "", routes: str = "", filters: str = "", domains: str = '["*"]') -> str:
-    """A bootstrap with one listener, one HCM and a cluster ``vllm`` on port 8000. ``hcm`` is
-    indented 10 spaces, ``routes`` (route entries) 14, ``filters`` (http_filters entries) 10."""
+    """The bootstrap with ``routes`` (route entries) or else one in flow style."""
     routes = routes or (
         "              - match: {prefix: /v1/chat/completions}\n"
         "                route: {cluster: vllm}\n"
     )
-    return f"""\
-static_resources:
-  listeners:
-  - name: main
-    address:
-      socket_address: {{address: 127.0.0.1, port_value: 10000}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": {HCM_TYPE}
-          stat_prefix: ingress
-{hcm}          route_config:
-            virtual_hosts:
-            - name: all
-              domains: {domains}
-              routes:
-{routes}          http_filters:
-{filters}          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: vllm
-    type: STATIC
-    load_assignment:
-      cluster_name: vllm
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: {{address: 127.0.0.1, port_value: 8000}}
-"""
+    return bootstrapkit.bootstrap(hcm=hcm, routes=routes, filters=filters, domains=domains)
 
 
 def lint(text: str, file: str = "envoy.yaml") -> LintResult:

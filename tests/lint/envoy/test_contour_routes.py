@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import math
 
+import meshkit
 import pytest
+from meshkit import routes_of
 
-from tokenpath.lint.document import SourceText
 from tokenpath.lint.model import Controller, EnvoyRoute, SourceKind
-from tokenpath.lint.pipeline import LintOptions, LintResult, lint_sources
+from tokenpath.lint.pipeline import LintResult
 
-BACKEND = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {matchLabels: {app: vllm}}
-  template:
-    metadata: {labels: {app: vllm}}
-    spec:
-      containers:
-        - {name: vllm, image: "vllm/vllm-openai:v0.6.3"}
----
-apiVersion: v1
-kind: Service
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {app: vllm}
-  ports: [{port: 8000}]
----
-"""
 PROXY = """\
 apiVersion: projectcontour.io/v1
 kind: HTTPProxy
@@ -47,13 +28,11 @@ spec:
 
 
 def lint(text: str) -> LintResult:
-    return lint_sources([SourceText(file="p.yaml", text=BACKEND + text)], LintOptions())
+    return meshkit.lint("p.yaml", "---\n" + text)
 
 
 def route_of(text: str) -> EnvoyRoute:
-    result = lint(text)
-    assert result.errors == ()
-    (route,) = [r for r in result.routes if r.obj.kind == "HTTPProxy"]
+    (route,) = routes_of("p.yaml", "---\n" + text, "HTTPProxy")
     return route
 
 

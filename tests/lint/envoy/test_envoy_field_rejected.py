@@ -3,6 +3,9 @@ across routes, with a line-deleting fix for ``http2_protocol_options.allow_chunk
 
 from __future__ import annotations
 
+import bootstrapkit
+from bootstrapkit import route_entry
+
 from tokenpath.fix.edit import Safety
 from tokenpath.lint.document import SourceText
 from tokenpath.lint.engine import lint_routes
@@ -20,50 +23,16 @@ from tokenpath.lint.rules.envoy_field_rejected import (
 )
 
 RULE = Rule.from_module(envoy_field_rejected)
-HCM_TYPE = (
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
-    "HttpConnectionManager"
-)
 
 
 def bootstrap(hcm: str = "", route: str = "", cluster: str = "", path: str = "/v1") -> str:
-    """One HCM (``hcm`` indented 10), one route action (``route`` indented 18), one cluster
-    (``cluster`` indented 4); two domains, so one route entry gives two routes."""
-    return f"""\
-static_resources:
-  listeners:
-  - name: main
-    address:
-      socket_address: {{address: 127.0.0.1, port_value: 10000}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": {HCM_TYPE}
-          stat_prefix: ingress
-{hcm}          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*", "chat.example.com"]
-              routes:
-              - match: {{prefix: {path}}}
-                route:
-                  cluster: vllm
-{route}          http_filters:
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: vllm
-    type: STATIC
-{cluster}    load_assignment:
-      cluster_name: vllm
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: {{address: 127.0.0.1, port_value: 8000}}
-"""
+    """Two domains, so one route entry (``route`` is more of its action) gives two routes."""
+    return bootstrapkit.bootstrap(
+        hcm=hcm,
+        routes=route_entry(path, route),
+        cluster=cluster,
+        domains='["*", "chat.example.com"]',
+    )
 
 
 H2_CHUNKED = "          http2_protocol_options:\n            allow_chunked_length: true\n"

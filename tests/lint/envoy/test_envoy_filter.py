@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import math
 
+import meshkit
+from meshkit import BACKEND, routes_of
+
 from tokenpath.lint.document import SourceText
 from tokenpath.lint.envoy.envoyfilter import apply_envoy_filters
 from tokenpath.lint.envoy.envoypatches import read_envoy_filters
@@ -14,54 +17,37 @@ from tokenpath.lint.envoy.values import ENVOY_COMPRESSOR_DEFAULT_TYPES
 from tokenpath.lint.kinds import parse_objects
 from tokenpath.lint.load import load_documents
 from tokenpath.lint.model import EnvoyRoute, SourceKind
-from tokenpath.lint.pipeline import LintOptions, LintResult, lint_sources
+from tokenpath.lint.pipeline import LintResult
 from tokenpath.lint.policy import Policy
 from tokenpath.lint.rule import RuleContext
 from tokenpath.lint.rules import envoy_filter_not_interpreted
 
-BACKEND = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {matchLabels: {app: vllm}}
-  template:
-    metadata: {labels: {app: vllm}}
-    spec:
-      containers:
-        - {name: vllm, image: "vllm/vllm-openai:v0.6.3"}
----
-apiVersion: v1
-kind: Service
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {app: vllm}
-  ports: [{port: 8000}]
-"""
+
+def document(api_version: str, kind: str, name: str, namespace: str, spec: str) -> str:
+    """A new YAML document: the object ``kind``/``namespace``/``name`` with ``spec`` (its
+    lines, indented 2)."""
+    return (
+        f"---\napiVersion: {api_version}\nkind: {kind}\n"
+        f"metadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{spec}"
+    )
 
 
 def vs(name: str, namespace: str, gateways: str = "") -> str:
     extra = f"  gateways: [{gateways}]\n" if gateways else ""
-    return f"""\
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {{name: {name}, namespace: {namespace}}}
-spec:
-  hosts: [{name}.example.com]
-{extra}  http:
-    - route:
-        - destination: {{host: vllm.ai.svc.cluster.local, port: {{number: 8000}}}}
-"""
+    spec = (
+        f"  hosts: [{name}.example.com]\n{extra}  http:\n    - route:\n"
+        "        - destination: {host: vllm.ai.svc.cluster.local, port: {number: 8000}}\n"
+    )
+    return document("networking.istio.io/v1", "VirtualService", name, namespace, spec)
+
+
+def envoy_filter(patches: str, name: str = "misc", namespace: str = "ai") -> str:
+    """An EnvoyFilter with ``patches`` (configPatches entries, indented 4)."""
+    spec = "  configPatches:\n" + patches
+    return document("networking.istio.io/v1alpha3", "EnvoyFilter", name, namespace, spec)
 
 
 IDLE = """\
----
-apiVersion: networking.istio.io/v1alpha3
-kind: EnvoyFilter
-metadata: {name: idle, namespace: NAMESPACE}
-spec:
-  configPatches:
     - applyTo: NETWORK_FILTER
       match:
         context: CONTEXT
@@ -79,17 +65,15 @@ spec:
 
 
 def idle(namespace: str, context: str = "ANY") -> str:
-    return IDLE.replace("NAMESPACE", namespace).replace("CONTEXT", context)
+    return envoy_filter(IDLE.replace("CONTEXT", context), "idle", namespace)
 
 
 def lint(text: str) -> LintResult:
-    return lint_sources([SourceText(file="ef.yaml", text=BACKEND + text)], LintOptions())
+    return meshkit.lint("ef.yaml", text)
 
 
 def by_name(text: str) -> dict[str, EnvoyRoute]:
-    result = lint(text)
-    assert result.errors == ()
-    return {r.obj.name: r for r in result.routes if r.obj.kind == "VirtualService"}
+    return {r.obj.name: r for r in routes_of("ef.yaml", text, "VirtualService")}
 
 
 def test_hcm_merge_sets_stream_idle_and_delayed_close() -> None:
@@ -141,13 +125,7 @@ def test_workload_selector_makes_patches_uninterpreted() -> None:
     assert second.raw == "0s"
 
 
-COMPRESSOR = """\
----
-apiVersion: networking.istio.io/v1alpha3
-kind: EnvoyFilter
-metadata: {name: gzip, namespace: ai}
-spec:
-  configPatches:
+COMPRESSOR_PATCH = """\
     - applyTo: HTTP_FILTER
       match:
         listener:
@@ -165,6 +143,7 @@ spec:
               common_config:
                 content_type: [text/event-stream, application/json]
 """
+COMPRESSOR = envoy_filter(COMPRESSOR_PATCH, "gzip")
 
 
 def test_compressor_with_listed_types() -> None:
@@ -186,17 +165,6 @@ def test_compressor_with_default_types() -> None:
     assert compression.value == ENVOY_COMPRESSOR_DEFAULT_TYPES
     assert "text/event-stream" not in ENVOY_COMPRESSOR_DEFAULT_TYPES
     assert compression.source.line == 34
-
-
-def filter_with(patches: str) -> str:
-    return f"""\
----
-apiVersion: networking.istio.io/v1alpha3
-kind: EnvoyFilter
-metadata: {{name: misc, namespace: ai}}
-spec:
-  configPatches:
-{patches}"""
 
 
 def test_uninterpreted_patches() -> None:
@@ -226,7 +194,7 @@ def test_uninterpreted_patches() -> None:
         value:
           typed_config: {stream_idle_timeout: 5m, request_timeout: 10s}
 """
-    settings = by_name(filter_with(patches) + vs("chat", "ai"))["chat"].settings
+    settings = by_name(envoy_filter(patches) + vs("chat", "ai"))["chat"].settings
     entries = [(e.raw, e.source.key) for e in settings.uninterpreted]
     assert entries == [
         ("HTTP_ROUTE MERGE (timeout)", "spec.configPatches[0]"),
@@ -258,7 +226,7 @@ def test_malformed_envoy_filter_gives_input_errors() -> None:
       patch: MERGE
     - 42
 """
-    text = filter_with(patches).replace(
+    text = envoy_filter(patches).replace(
         "  configPatches:\n", "  priority: high\n  configPatches:\n"
     )
     result = lint(text + vs("chat", "ai"))
@@ -289,7 +257,7 @@ def test_tp508_reports_each_uninterpreted_patch_at_its_source() -> None:
         operation: MERGE
         value: {route: {timeout: 10s}}
 """
-    route = by_name(filter_with(patches) + vs("chat", "ai"))["chat"]
+    route = by_name(envoy_filter(patches) + vs("chat", "ai"))["chat"]
     (finding,) = envoy_filter_not_interpreted.check(route, RuleContext(Policy()))
     assert finding.code == "TP508"
     assert str(finding.object) == "EnvoyFilter/ai/misc"

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import bootstrapkit
 import pytest
+from bootstrapkit import route_entry
 
 from tokenpath.errors import ProxyError
 from tokenpath.lint.document import SourceText
@@ -22,51 +24,14 @@ from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.rules.envoy_field_rejected import refusal_fix
 from tokenpath.lint.validate import bootstrap_objects, validate_bootstraps
 
-HCM_TYPE = (
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
-    "HttpConnectionManager"
-)
 UPSTREAM_TYPE = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
 def bootstrap(hcm: str = "", route: str = "", cluster: str = "", vhost: str = "") -> str:
-    """One HCM (``hcm`` indented 10), virtual host (``vhost`` 14), route action (``route``
-    18) and cluster (``cluster`` 4), all valid for Envoy 1.40.0 as they stand."""
-    return f"""\
-static_resources:
-  listeners:
-  - name: main
-    address:
-      socket_address: {{address: 127.0.0.1, port_value: 10000}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": {HCM_TYPE}
-          stat_prefix: ingress
-{hcm}          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-{vhost}              routes:
-              - match: {{prefix: /v1/chat/completions}}
-                route:
-                  cluster: vllm
-{route}          http_filters:
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: vllm
-    type: STATIC
-{cluster}    load_assignment:
-      cluster_name: vllm
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: {{address: 127.0.0.1, port_value: 8000}}
-"""
+    """The bootstrap with one route entry; ``route`` is more of its action."""
+    return bootstrapkit.bootstrap(
+        hcm=hcm, vhost=vhost, routes=route_entry(action=route), cluster=cluster
+    )
 
 
 H2_CHUNKED = "          http2_protocol_options:\n            allow_chunked_length: true\n"
@@ -257,7 +222,7 @@ def _every_field_configs(spell: Callable[[str], str]) -> dict[str, str]:
     def nulls(fields: tuple[str, ...], indent: int, skip: tuple[str, ...] = ()) -> str:
         return _nulls(tuple(spell(f) for f in fields if f not in skip), indent)
 
-    route_entry = "              - match: {prefix: /v1/chat/completions}\n"
+    match_line = "              - match: {prefix: /v1/chat/completions}\n"
     upstream = (
         "    typed_extension_protocol_options:\n"
         "      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n"
@@ -285,10 +250,10 @@ def _every_field_configs(spell: Callable[[str], str]) -> dict[str, str]:
             vhost=nulls(schema.VIRTUAL_HOST_FIELDS, 14, ("name", "domains", "routes"))
         ),
         "Route": bootstrap().replace(
-            route_entry, route_entry + nulls(schema.ROUTE_FIELDS, 16, ("match", "route"))
+            match_line, match_line + nulls(schema.ROUTE_FIELDS, 16, ("match", "route"))
         ),
         "RouteMatch": bootstrap().replace(
-            route_entry,
+            match_line,
             "              - match:\n                  prefix: /v1\n"
             + nulls(schema.ROUTE_MATCH_FIELDS, 18, ("prefix",)),
         ),

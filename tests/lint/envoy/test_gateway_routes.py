@@ -4,6 +4,9 @@ InferencePools, ReferenceGrants), LLM reasons, and malformed objects as InputErr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from gatewaykit import (
     FILE,
     eg_stack,
@@ -165,12 +168,6 @@ def test_grpc_route_methods_become_paths() -> None:
     assert all(r.settings.fix_target is None for r in routes)  # GRPCRoute has no timeouts
 
 
-def test_streaming_false_excludes_a_route() -> None:
-    meta = '  annotations:\n    tokenpath.dev/streaming: "false"\n'
-    [route], _ = routes_of(eg_stack() + http_route(meta=meta))
-    assert route.llm_reason == ""
-
-
 # --- Envoy AI Gateway and InferencePool ---------------------------------------------------
 
 AI_ROUTE = (
@@ -227,9 +224,10 @@ def test_ai_gateway_route_older_target_refs() -> None:
     assert route.owner.controller is Controller.ENVOY_AI_GATEWAY
 
 
-def test_ai_gateway_route_streaming_false_excludes_it() -> None:
+@pytest.mark.parametrize("build", [http_route, ai_route], ids=["HTTPRoute", "AIGatewayRoute"])
+def test_streaming_false_excludes_a_route(build: Callable[..., str]) -> None:
     meta = '  annotations:\n    tokenpath.dev/streaming: "false"\n'
-    [route], _ = routes_of(eg_stack() + ai_route(meta=meta))
+    [route], _ = routes_of(eg_stack() + build(meta=meta))
     assert route.llm_reason == ""
 
 

@@ -5,42 +5,19 @@ from __future__ import annotations
 
 import math
 
-from tokenpath.lint.document import SourceText
-from tokenpath.lint.model import Controller, EnvoyRoute, SourceKind
-from tokenpath.lint.pipeline import LintOptions, LintResult, lint_sources
+import meshkit
+from meshkit import routes_of
 
-BACKEND = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {matchLabels: {app: vllm}}
-  template:
-    metadata: {labels: {app: vllm}}
-    spec:
-      containers:
-        - name: vllm
-          image: vllm/vllm-openai:v0.6.3
----
-apiVersion: v1
-kind: Service
-metadata: {name: vllm, namespace: ai}
-spec:
-  selector: {app: vllm}
-  ports:
-    - port: 8000
----
-"""
+from tokenpath.lint.model import Controller, EnvoyRoute, SourceKind
+from tokenpath.lint.pipeline import LintResult
 
 
 def lint(text: str) -> LintResult:
-    return lint_sources([SourceText(file="vs.yaml", text=BACKEND + text)], LintOptions())
+    return meshkit.lint("vs.yaml", "---\n" + text)
 
 
 def routes(text: str) -> list[EnvoyRoute]:
-    result = lint(text)
-    assert result.errors == ()
-    return [r for r in result.routes if r.obj.kind == "VirtualService"]
+    return routes_of("vs.yaml", "---\n" + text, "VirtualService")
 
 
 def vs(http: str, *, namespace: str = "ai", extra: str = "") -> str:
@@ -94,7 +71,7 @@ def test_route_per_host_entry_and_match() -> None:
     assert route.workload is not None
     assert route.workload.name == "vllm"
     assert "vllm/vllm-openai:v0.6.3" in route.llm_reason
-    assert route.line == 31  # the match entry
+    assert route.line == 29  # the match entry
 
 
 def test_no_default_route_timeout() -> None:
@@ -125,13 +102,13 @@ def test_timeout_and_per_try_timeout() -> None:
     assert timeout.value == 60.0
     assert timeout.raw == "1m"
     assert (
-        timeout.source.describe() == "spec.http[0].timeout of VirtualService/ai/chat (vs.yaml:37)"
+        timeout.source.describe() == "spec.http[0].timeout of VirtualService/ai/chat (vs.yaml:35)"
     )
     assert timeout.overridden[0].kind is SourceKind.DEFAULT
     per_try = route.settings.backend_timeout
     assert per_try.value == 0.5
     assert per_try.source.describe() == (
-        "spec.http[0].retries.perTryTimeout of VirtualService/ai/chat (vs.yaml:40)"
+        "spec.http[0].retries.perTryTimeout of VirtualService/ai/chat (vs.yaml:38)"
     )
 
 
@@ -158,7 +135,7 @@ def test_invalid_timeout_is_ignored() -> None:
     (ignored,) = timeout.ignored
     assert ignored.raw == "1d"
     assert "not a Go duration" in ignored.reason
-    assert ignored.source.line == 37
+    assert ignored.source.line == 35
 
 
 def test_destination_host_forms_resolve_in_their_namespace() -> None:
@@ -216,11 +193,11 @@ def test_malformed_fields_are_input_errors() -> None:
     result = lint(text)
     messages = sorted(str(e) for e in result.errors)
     assert messages == [
-        "vs.yaml:27: VirtualService/ai/chat: spec.hosts must be a list",
-        "vs.yaml:29: VirtualService/ai/chat: spec.http[0].match must be a list",
-        "vs.yaml:30: VirtualService/ai/chat: spec.http[0].timeout must be a single value",
-        "vs.yaml:31: VirtualService/ai/chat: spec.http[0].retries must be a mapping",
-        "vs.yaml:35: VirtualService/ai/chat: spec.http[0].route[0].destination.port.number "
+        "vs.yaml:25: VirtualService/ai/chat: spec.hosts must be a list",
+        "vs.yaml:27: VirtualService/ai/chat: spec.http[0].match must be a list",
+        "vs.yaml:28: VirtualService/ai/chat: spec.http[0].timeout must be a single value",
+        "vs.yaml:29: VirtualService/ai/chat: spec.http[0].retries must be a mapping",
+        "vs.yaml:33: VirtualService/ai/chat: spec.http[0].route[0].destination.port.number "
         "must be an integer",
     ]
     (route,) = [r for r in result.routes if r.obj.kind == "VirtualService"]

@@ -31,13 +31,24 @@ ISTIO = Controller.ISTIO
 CONTOUR = Controller.CONTOUR
 ENVOY = Controller.ENVOY
 
-HTTPROUTE = """\
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: llm
-  namespace: ai
-spec:
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+ENVOY_GATEWAY_API = "gateway.envoyproxy.io/v1alpha1"
+
+
+def manifest(api_version: str, kind: str, name: str, spec: str) -> str:
+    """The object ``kind``/ai/``name`` with ``spec`` (its lines, indented 2)."""
+    return (
+        f"apiVersion: {api_version}\nkind: {kind}\n"
+        f"metadata:\n  name: {name}\n  namespace: ai\nspec:\n{spec}"
+    )
+
+
+# Templates: ``{rule}`` (or ``{http}``) is filled in at load time, so braces in YAML are doubled.
+HTTPROUTE = manifest(
+    GATEWAY_API,
+    "HTTPRoute",
+    "llm",
+    """\
   parentRefs:
     - name: eg
   hostnames: [llm.example.com]
@@ -47,29 +58,27 @@ spec:
       backendRefs:
         - name: vllm  # the model server
           port: 8000
-{rule}"""
+{rule}""",
+)
 
-AIGATEWAYROUTE = """\
-apiVersion: aigateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata:
-  name: llm
-  namespace: ai
-spec:
+AIGATEWAYROUTE = manifest(
+    "aigateway.envoyproxy.io/v1alpha1",
+    "AIGatewayRoute",
+    "llm",
+    """\
   parentRefs:
     - name: eg
   rules:
     - backendRefs:
         - name: vllm
-{rule}"""
+{rule}""",
+)
 
-HTTPPROXY = """\
-apiVersion: projectcontour.io/v1
-kind: HTTPProxy
-metadata:
-  name: llm
-  namespace: ai
-spec:
+HTTPPROXY = manifest(
+    "projectcontour.io/v1",
+    "HTTPProxy",
+    "llm",
+    """\
   virtualhost:
     fqdn: llm.example.com
   routes:
@@ -78,15 +87,14 @@ spec:
       services:
         - name: vllm
           port: 8000
-{rule}"""
+{rule}""",
+)
 
-VIRTUALSERVICE = """\
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: llm
-  namespace: ai
-spec:
+VIRTUALSERVICE = manifest(
+    "networking.istio.io/v1",
+    "VirtualService",
+    "llm",
+    """\
   hosts: [llm.example.com]
   http:
     - route:
@@ -94,22 +102,22 @@ spec:
             host: vllm
             port:
               number: 8000
-{rule}"""
+{rule}""",
+)
 
-BTP = """\
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: BackendTrafficPolicy
-metadata:
-  name: timeouts
-  namespace: ai
-spec:
+BTP = manifest(
+    ENVOY_GATEWAY_API,
+    "BackendTrafficPolicy",
+    "timeouts",
+    """\
   targetRefs:
     - group: gateway.networking.k8s.io
       kind: Gateway
       name: eg
   timeout:
     http:
-{http}"""
+{http}""",
+)
 
 # Where each kind's route map sits, and the fields the adapters name for fixes.
 _ROUTE_MAPS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]] = {

@@ -15,6 +15,8 @@ from envoykit import (
     AIGW,
     CONTOUR,
     ENVOY,
+    ENVOY_GATEWAY_API,
+    GATEWAY_API,
     ISTIO,
     aigatewayroute,
     at,
@@ -22,6 +24,7 @@ from envoykit import (
     httpproxy,
     httproute,
     ignored,
+    manifest,
     route,
     virtualservice,
     written,
@@ -459,31 +462,25 @@ def test_tp402_quiet_when_not_buffered_or_large_enough():
 
 # -- TP506 policy-without-effect ------------------------------------------------------------
 
-POLICIES = """\
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: llm
-  namespace: ai
-spec:
-  parentRefs: [{name: eg}]
-  rules:
-    - backendRefs: [{name: vllm, port: 8000}]
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: BackendTrafficPolicy
-metadata:
-  name: typo
-  namespace: ai
-spec:
-  targetRefs:
-    - group: gateway.networking.k8s.io
-      kind: HTTPRoute
-      name: lmm
-  timeout:
-    http:
-      requestTimeout: 900s
-"""
+POLICIES = (
+    manifest(
+        GATEWAY_API,
+        "HTTPRoute",
+        "llm",
+        "  parentRefs: [{name: eg}]\n  rules:\n    - backendRefs: [{name: vllm, port: 8000}]\n",
+    )
+    + "---\n"
+    + manifest(
+        ENVOY_GATEWAY_API,
+        "BackendTrafficPolicy",
+        "typo",
+        "  targetRefs:\n"
+        "    - group: gateway.networking.k8s.io\n"
+        "      kind: HTTPRoute\n"
+        "      name: lmm\n"
+        "  timeout:\n    http:\n      requestTimeout: 900s\n",
+    )
+)
 
 
 def test_tp506_policy_targeting_a_missing_route():
