@@ -260,7 +260,7 @@ FACTS: tuple[Fact, ...] = (
          "s", EG_ROUTE, Evidence.SOURCE),
     Fact(AIGW, "timeouts.request", "60s", "GEP-2257 duration", "s", AIG_ROUTE,
          Evidence.SOURCE, note="applied when the rule sets no request timeout"),
-    Fact(ISTIO, "http.timeout", "", "protobuf duration; unset or 0s = disabled", "s", ISTIO_TO,
+    Fact(ISTIO, "http.timeout", "0s", "protobuf duration; 0s = disabled", "s", ISTIO_TO,
          Evidence.DOCS, note="Istio does not inherit Envoy's 15s"),
     Fact(CONTOUR, "timeoutPolicy.response", "15s", "Go duration or infinity; 0s counts as unset",
          "s", CONTOUR_TYPES, Evidence.SOURCE),

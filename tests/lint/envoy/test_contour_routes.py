@@ -54,8 +54,8 @@ def test_route_defaults() -> None:
     assert route.line == 26  # the condition
     settings = route.settings
     assert settings.route_timeout.value == 15.0
-    assert settings.route_timeout.source.describe() == (
-        "default (Envoy route timeout 15s; Contour sets none (FACTS.md §8))"
+    assert settings.route_timeout.source.describe().startswith(
+        "default (contour default 15s (Go duration or infinity; 0s counts as unset), https://"
     )
     assert settings.idle_timeout.value == 300.0
     assert settings.backend_timeout.value == math.inf

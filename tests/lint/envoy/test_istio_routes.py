@@ -79,8 +79,8 @@ def test_no_default_route_timeout() -> None:
     settings = route.settings
     assert settings.route_timeout.value == math.inf
     assert settings.route_timeout.source.kind is SourceKind.DEFAULT
-    assert settings.route_timeout.source.describe() == (
-        "default (Istio sets no route timeout (FACTS.md §7))"
+    assert settings.route_timeout.source.describe().startswith(
+        "default (istio default 0s (protobuf duration; 0s = disabled), https://"
     )
     assert settings.idle_timeout.value == 300.0
     assert settings.backend_timeout.value == math.inf

@@ -23,9 +23,10 @@ from tokenpath.lint.document import InputError
 from tokenpath.lint.envoy.backends import backend_route, resolved
 from tokenpath.lint.envoy.reader import CONTOUR_GROUP, ObjectReader, objects_of
 from tokenpath.lint.envoy.values import (
-    ENVOY_ROUTE_TIMEOUT_S,
     default,
     envoy_defaults,
+    fact_detail,
+    fact_seconds,
     field_source,
     parse_go_duration,
     with_ignored,
@@ -44,7 +45,7 @@ from tokenpath.lint.model import (
 from tokenpath.lint.objects import Backend, Objects
 from tokenpath.lint.yamlnode import YNode
 
-_ROUTE_DEFAULT = "Envoy route timeout 15s; Contour sets none (FACTS.md §8)"
+_RESPONSE = "timeoutPolicy.response"
 _OWNER = "HTTPProxy (Contour)"
 _INFINITE = ("infinity", "infinite")
 # (EnvoyRouteSettings name, keys below the route, what applies when unset), in this order:
@@ -79,7 +80,12 @@ def contour_routes(
 def base_settings() -> EnvoyRouteSettings:
     """What a Contour route starts from: Envoy's defaults."""
     defaults = envoy_defaults("Contour")
-    return replace(defaults, route_timeout=default(ENVOY_ROUTE_TIMEOUT_S, _ROUTE_DEFAULT))
+    return replace(
+        defaults,
+        route_timeout=default(
+            fact_seconds(Controller.CONTOUR, _RESPONSE), fact_detail(Controller.CONTOUR, _RESPONSE)
+        ),
+    )
 
 
 def parse_contour_timeout(text: str) -> float:

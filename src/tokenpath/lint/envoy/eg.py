@@ -32,8 +32,13 @@ from tokenpath.lint.envoy.policies import Layer
 from tokenpath.lint.envoy.values import (
     EG_BUFFER_LIMIT,
     ENVOY_COMPRESSOR_DEFAULT_TYPES,
+    ENVOY_ROUTE_TIMEOUT_S,
     default,
     envoy_defaults,
+    envoy_idle_default,
+    envoy_route_default,
+    fact_detail,
+    fact_seconds,
     field_source,
     parse_gateway_duration,
     parse_go_duration,
@@ -50,11 +55,11 @@ from tokenpath.lint.model import (
     SourceKind,
 )
 
-EG_INVALID_TIMEOUT_S = 15.0  # an unparsable HTTPRoute duration ends up as 15s (FACTS.md §6)
-EG_IDLE_FLOOR_S = 3600.0  # route idle = max(1h, request timeout) (FACTS.md §6 idle rule 3)
+EG_INVALID_TIMEOUT_S = ENVOY_ROUTE_TIMEOUT_S  # an unparsable HTTPRoute duration: Envoy's 15s
+EG_IDLE_FLOOR_S = fact_seconds(Controller.ENVOY_GATEWAY, "idle.from-request")  # max(1h, request)
 T = TypeVar("T")
 
-AIGW_ROUTE_TIMEOUT_S = 60.0  # AIGatewayRoute default (FACTS.md §9)
+AIGW_ROUTE_TIMEOUT_S = fact_seconds(Controller.ENVOY_AI_GATEWAY, "timeouts.request")
 
 
 def eg_settings(ctx: RuleContext) -> EnvoyRouteSettings:
@@ -77,7 +82,9 @@ def eg_settings(ctx: RuleContext) -> EnvoyRouteSettings:
     max_stream, _ = _policy_value(
         start.max_stream_duration, ctx.btp, "timeout.http.maxStreamDuration", _duration
     )
-    limit = default(EG_BUFFER_LIMIT, "Envoy Gateway connection.bufferLimit 32768 (FACTS.md §6)")
+    limit = default(
+        EG_BUFFER_LIMIT, fact_detail(Controller.ENVOY_GATEWAY, "connection.bufferLimit")
+    )
     limit, _ = _policy_value(limit, ctx.ctp, "connection.bufferLimit", parse_quantity)
     buffered = _body_buffered(ctx, start.body_buffered, ai)
     limit, by_filter = _policy_value(limit, ctx.btp, "requestBuffer.limit", parse_quantity)
@@ -114,7 +121,9 @@ def _eg_route_timeout(ctx: RuleContext, ai: bool) -> tuple[Setting[float], Setti
     if ai:
         # Envoy AI Gateway writes timeouts.request on the HTTPRoute it generates, 60s when
         # unset, so a BTP requestTimeout never applies (HTTPRoute timeouts beat it, §6).
-        route = default(AIGW_ROUTE_TIMEOUT_S, "Envoy AI Gateway default 60s (FACTS.md §9)")
+        route = default(
+            AIGW_ROUTE_TIMEOUT_S, fact_detail(Controller.ENVOY_AI_GATEWAY, "timeouts.request")
+        )
         route = _ignore_policies(
             route,
             ctx.btp,
@@ -124,9 +133,7 @@ def _eg_route_timeout(ctx: RuleContext, ai: bool) -> tuple[Setting[float], Setti
             "(FACTS.md §6, §9)",
         )
     else:
-        route = default(
-            15.0, "envoy default 15s: Envoy Gateway sets no route timeout (FACTS.md §6)"
-        )
+        route = envoy_route_default("Envoy Gateway")
         if rule.request is None and (rule.backend_request is None or rule.has_retry):
             route, by_policy = _policy_value(
                 route, ctx.btp, "timeout.http.requestTimeout", _duration
@@ -170,7 +177,7 @@ def _eg_timeout(ctx: RuleContext, previous: Setting[float], key: str, raw: Raw) 
 def _eg_idle(ctx: RuleContext, route: Setting[float], timeout_set: bool) -> Setting[float]:
     """The route idle timer by FACTS.md §6 ``idleTimeout()``, weakest rule first so each
     stronger one records what it beat."""
-    idle = default(300.0, "envoy default 300s: HCM stream_idle_timeout (FACTS.md §5, §6)")
+    idle = envoy_idle_default()
     if timeout_set:
         # Rule 3: a request timeout is set (also an invalid one, which became 15s).
         if route.value == math.inf:

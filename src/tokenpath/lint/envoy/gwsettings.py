@@ -15,7 +15,13 @@ from dataclasses import replace
 
 from tokenpath.lint.envoy.eg import eg_settings
 from tokenpath.lint.envoy.gwrule import RuleContext, rule_timeout
-from tokenpath.lint.envoy.values import default, envoy_defaults
+from tokenpath.lint.envoy.values import (
+    default,
+    envoy_defaults,
+    envoy_idle_default,
+    fact_detail,
+    fact_seconds,
+)
 from tokenpath.lint.model import Controller, EnvoyRouteSettings, FixTarget
 
 
@@ -44,17 +50,12 @@ def _gateway_api_only(ctx: RuleContext) -> EnvoyRouteSettings:
     Gateway policies do not apply."""
     start = envoy_defaults(ctx.controller.value)
     if ctx.controller is Controller.ISTIO:
-        route = default(math.inf, "Istio sets no route timeout (FACTS.md §4, §7)")
-        idle = default(
-            300.0,
-            "envoy default 300s: HCM stream_idle_timeout; Istio sets no route idle (FACTS.md §7)",
-        )
+        route = default(math.inf, fact_detail(Controller.ISTIO, "http.timeout"))
+        idle = envoy_idle_default("Istio sets no route idle timeout: ")
     else:
-        route = default(15.0, "envoy default 15s: Contour sets no route timeout (FACTS.md §4, §8)")
-        idle = default(
-            300.0,
-            "envoy default 300s: HCM stream_idle_timeout; Contour sets no route idle (FACTS.md §8)",
-        )
+        key = "httproute.timeouts.request"
+        route = default(fact_seconds(Controller.CONTOUR, key), fact_detail(Controller.CONTOUR, key))
+        idle = envoy_idle_default("Contour sets no route idle timeout: ")
     rule = ctx.rule
     if rule.request is not None:
         route = rule_timeout(ctx, route, "timeouts.request", rule.request)

@@ -27,6 +27,7 @@ from tokenpath.lint.envoy.reader import ISTIO_GROUP, ObjectReader, objects_of
 from tokenpath.lint.envoy.values import (
     default,
     envoy_defaults,
+    fact_detail,
     field_source,
     parse_go_duration,
     with_ignored,
@@ -45,7 +46,7 @@ from tokenpath.lint.model import (
 from tokenpath.lint.objects import Backend, Entry, Objects
 from tokenpath.lint.yamlnode import YNode
 
-_NO_TIMEOUT = "Istio sets no route timeout (FACTS.md §7)"
+_NO_TIMEOUT = fact_detail(Controller.ISTIO, "http.timeout")
 _CLUSTER_SUFFIXES = (".svc.cluster.local", ".svc")
 
 

@@ -134,17 +134,31 @@ def fact_detail(controller: Controller, key: str, prefix: str = "") -> str:
     return f"{prefix}{text}"
 
 
+def fact_seconds(controller: Controller, key: str) -> float:
+    """A duration default of the facts table, in seconds."""
+    return parse_duration(fact(controller, key).default)
+
+
+def envoy_route_default(who: str) -> Setting[float]:
+    """Envoy's own route timeout, for a route ``who`` sets no timeout on."""
+    return default(
+        ENVOY_ROUTE_TIMEOUT_S, fact_detail(Controller.ENVOY, "route.timeout", f"{who} sets none: ")
+    )
+
+
+def envoy_idle_default(prefix: str = "") -> Setting[float]:
+    """The listener's stream idle timeout, Envoy's default."""
+    return default(
+        ENVOY_STREAM_IDLE_S, fact_detail(Controller.ENVOY, "hcm.stream_idle_timeout", prefix)
+    )
+
+
 def envoy_defaults(who: str) -> EnvoyRouteSettings:
     """The settings of an Envoy route nobody configured, as ``who`` (e.g. "Envoy Gateway")
     leaves them: Envoy's own defaults (FACTS.md §5). Adapters replace what is set."""
-    unset = f"{who} sets none: "
     return EnvoyRouteSettings(
-        route_timeout=default(
-            ENVOY_ROUTE_TIMEOUT_S, fact_detail(Controller.ENVOY, "route.timeout", unset)
-        ),
-        idle_timeout=default(
-            ENVOY_STREAM_IDLE_S, fact_detail(Controller.ENVOY, "hcm.stream_idle_timeout")
-        ),
+        route_timeout=envoy_route_default(who),
+        idle_timeout=envoy_idle_default(),
         backend_timeout=default(math.inf, "no per-try timeout"),
         per_try_idle_timeout=default(math.inf, "no per-try idle timeout"),
         max_stream_duration=default(math.inf, "no max_stream_duration"),
