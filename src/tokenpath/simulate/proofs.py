@@ -356,6 +356,18 @@ PROOF_CASES: tuple[ProofCase, ...] = (
         proxy=Proxy.ENVOY,
     ),
     ProofCase(
+        # Contour reads timeoutPolicy.response "0s" as unset (FACTS.md §8, §17): Envoy's own
+        # 15 s route timeout applies. The only case that needs Envoy's real 15 s (~33 s).
+        "TP207",
+        BACKEND + http_proxy("      timeoutPolicy:\n        response: 0s\n"),
+        "ttft=50ms;itl=500ms;tokens=33",
+        (VerdictKind.CUT,),
+        cut=CutKind.TOTAL,
+        why="Contour HTTPProxy `timeoutPolicy.response: 0s` is read as unset: Envoy's 15 s "
+        "route timeout cuts a 16.5 s generation; the fix writes `infinity`",
+        proxy=Proxy.ENVOY,
+    ),
+    ProofCase(
         # Measured on Envoy 1.40.0 (FACTS.md §5): compressed, and still sent per event.
         "TP302",
         ENVOY_BOOTSTRAP_SSE_COMPRESSOR,

@@ -73,6 +73,7 @@ META = RuleMeta(
         "https://github.com/projectcontour/contour/blob/main/apis/projectcontour/v1/httpproxy.go",
         "https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto",
     ),
+    proven_on="Envoy 1.40.0 (tests/proxy/test_rule_proofs.py)",
     family=Family.ENVOY,
 )
 
