@@ -98,3 +98,75 @@ def test_each_route_runs_through_the_proxy_of_its_family(
     assert set(report.proxy.split("+")) == {"nginx", "envoy"}
     document = render_manifests_json(report)
     assert {p["proxy"] for p in document["proxies"]} == {"nginx", "envoy"}
+
+
+ISTIO_AND_AI_GATEWAY = (
+    BACKEND
+    + """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: mesh
+  namespace: ai
+spec:
+  hosts: [vllm.ai.svc.cluster.local]
+  http:
+    - match: [{uri: {prefix: /v1}}]
+      timeout: 30s
+      route: [{destination: {host: vllm.ai.svc.cluster.local, port: {number: 8000}}}]
+---
+"""
+    + gateway_route("").split("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute")[0]
+    + """---
+apiVersion: aigateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata:
+  name: chat
+  namespace: ai
+spec:
+  parentRefs: [{name: eg}]
+  rules:
+    - backendRefs: [{name: vllm-backend}]
+---
+apiVersion: aigateway.envoyproxy.io/v1alpha1
+kind: AIServiceBackend
+metadata:
+  name: vllm-backend
+  namespace: ai
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: vllm, kind: Service, group: "", port: 8000}
+"""
+)
+
+
+def test_istio_and_ai_gateway_routes_run_through_envoy_as_predicted(
+    envoy_binary: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "mesh.yaml"
+    path.write_text(ISTIO_AND_AI_GATEWAY)
+    report = simulate_manifests(
+        [str(path)],
+        LintOptions(),
+        select(["fast-small", "long-generation"]),
+        time_scale=DEFAULT_TIME_SCALE,
+    )
+    assert not report.errors
+    by_object = {route.obj: route for route in report.routes}
+    assert set(by_object) == {"VirtualService/ai/mesh", "AIGatewayRoute/ai/chat"}
+    for route in by_object.values():
+        assert route.proxy == "envoy"
+        measured = {r.run.scenario.name: r.run.verdict for r in route.results}
+        assert measured["fast-small"] == "STREAMING"
+    # Istio's 30 s is a total cap of the 60 s generation. The AI Gateway's implicit 60 s ends
+    # with the stream itself: the predictor says it is too close to call, and either agrees.
+    mesh = by_object["VirtualService/ai/mesh"]
+    long = next(r for r in mesh.results if r.run.scenario.name == "long-generation")
+    assert long.prediction.cut is CutKind.TOTAL
+    assert long.run.verdict == "CUT"
+    verdicts = [
+        (r.run.scenario.name, route.obj, r.run.verdict, r.prediction.label)
+        for route in report.routes
+        for r in route.results
+    ]
+    assert report.all_agree, verdicts
