@@ -406,3 +406,62 @@ def test_routes_reach_the_pipeline() -> None:
     assert result.errors == ()
     labels = [(r.owner.controller, r.label()) for r in result.routes]
     assert (Controller.ENVOY_GATEWAY, "llm.example.com/v1/chat/completions") in labels
+
+
+def test_envoy_filters_reach_httproutes_on_an_istio_gateway() -> None:
+    istio_class = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: istio
+spec:
+  controllerName: istio.io/gateway-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw
+  namespace: ai
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata:
+  name: idle
+  namespace: istio-system
+spec:
+  configPatches:
+    - applyTo: NETWORK_FILTER
+      match:
+        context: GATEWAY
+        listener:
+          filterChain:
+            filter: {name: envoy.filters.network.http_connection_manager}
+      patch:
+        operation: MERGE
+        value:
+          name: envoy.filters.network.http_connection_manager
+          typed_config:
+            stream_idle_timeout: 60s
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: chat
+  namespace: ai
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [chat.example.com]
+  rules:
+    - backendRefs: [{name: vllm, port: 8000}]
+"""
+    text = service_and_deployment() + "---\n" + istio_class
+    result = lint_sources([SourceText(file="istio.yaml", text=text)], LintOptions())
+    assert result.errors == ()
+    (route,) = result.routes
+    assert route.owner.controller is Controller.ISTIO
+    idle = route.settings.idle_timeout
+    assert idle.value == 60.0
+    assert "EnvoyFilter/istio-system/idle" in idle.source.describe()

@@ -10,9 +10,12 @@ give no route and no error. Effective settings: ``tokenpath.lint.envoy.gwsetting
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokenpath.lint.document import InputError
+from tokenpath.lint.envoy.envoyfilter import Proxies, apply_envoy_filters
+from tokenpath.lint.envoy.envoypatches import EnvoyFilter, read_envoy_filters
 from tokenpath.lint.envoy.gwcore import BackendRef, Rule, XRoute
 from tokenpath.lint.envoy.gwinference import InferencePool
 from tokenpath.lint.envoy.gwobjects import (
@@ -64,6 +67,9 @@ def gateway_routes(
     """Every Envoy-family Gateway API route of the input (LLM or not) and input errors of
     malformed Gateway API objects."""
     gw, errors = read_gateway_objects(objects)
+    # EnvoyFilters reach the Envoy of an Istio Gateway too; their input errors are reported
+    # once, by the VirtualService adapter.
+    filters, _ = read_envoy_filters(objects)
     hint = controller_hint if controller_hint in _HINTS else None
     routes: list[EnvoyRoute] = []
     for route in gw.routes:
@@ -77,7 +83,7 @@ def gateway_routes(
             seen.add((parent.namespace, parent.name))
             owner = _owner(gw, route, parent, hint)
             if owner is not None:
-                routes.extend(_routes(objects, gw, route, parent, owner))
+                routes.extend(_routes(objects, gw, filters, route, parent, owner))
     return routes, errors
 
 
@@ -135,7 +141,12 @@ def _qualified(namespace: str, name: str) -> str:
 
 
 def _routes(
-    objects: Objects, gw: GatewayObjects, route: XRoute, parent: ParentGateway, owner: Ownership
+    objects: Objects,
+    gw: GatewayObjects,
+    filters: Sequence[EnvoyFilter],
+    route: XRoute,
+    parent: ParentGateway,
+    owner: Ownership,
 ) -> list[EnvoyRoute]:
     on_listener, gateway_wide = gateway_policies(gw, BTP_KIND, parent)
     btp = layered(route_btps(gw, route), (*on_listener, *gateway_wide))
@@ -148,6 +159,9 @@ def _routes(
             owner.controller, route, rule, f"spec.rules[{index}]", btp, ctp, target.pool
         )
         settings = rule_settings(ctx)
+        if owner.controller is Controller.ISTIO:
+            gateway = Proxies(gateway_namespaces=(parent.namespace,), sidecars=False)
+            settings = apply_envoy_filters(settings, filters, route.ref.namespace, proxies=gateway)
         matches = [(m.path or "/", m.line) for m in rule.matches] or [("/", rule.line)]
         for host in hosts:
             for path, line in matches:
