@@ -211,7 +211,9 @@ def _body_buffered(ctx: RuleContext, start: Setting[bool], ai: bool) -> Setting[
             ctx.route.ref,
             f"{ctx.where}.backendRefs (InferencePool {ctx.pool.name})",
             ctx.pool.node,
-            "the endpoint picker reads the request body with ext_proc (FACTS.md §6, §9)",
+            "the endpoint picker reads the whole request body through ext_proc to pick an "
+            "endpoint (FACTS.md §6, §9; kubernetes-sigs/gateway-api-inference-extension#854, "
+            "envoyproxy/ai-gateway#827)",
         )
         return written(start, True, source, ctx.pool.name)
     return start
