@@ -93,25 +93,22 @@ def _ref(doc: Document, kind: str, texts: Mapping[str, str]) -> ObjectRef:
     if meta is not None and meta.kind is NodeKind.MAP:
         name = _scalar_text(meta.get("name"))
         namespace = _scalar_text(meta.get("namespace"))
-    return ObjectRef(
-        kind=kind,
-        name=name,
-        namespace=namespace,
-        file=doc.file,
-        line=doc.root.span.line,
-        doc_index=doc.index,
-        helm_source=doc.helm_source,
-        node=doc.root,
-        text=texts.get(doc.file, ""),
-    )
+    return _object_ref(doc, kind, name, namespace, texts)
 
 
 def _bootstrap_ref(doc: Document, texts: Mapping[str, str]) -> ObjectRef:
     """An Envoy bootstrap has no name: it is named after its file."""
+    name = os.path.basename(doc.file) or doc.file
+    return _object_ref(doc, ENVOY_BOOTSTRAP, name, "", texts)
+
+
+def _object_ref(
+    doc: Document, kind: str, name: str, namespace: str, texts: Mapping[str, str]
+) -> ObjectRef:
     return ObjectRef(
-        kind=ENVOY_BOOTSTRAP,
-        name=os.path.basename(doc.file) or doc.file,
-        namespace="",
+        kind=kind,
+        name=name,
+        namespace=namespace,
         file=doc.file,
         line=doc.root.span.line,
         doc_index=doc.index,
