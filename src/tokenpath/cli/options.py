@@ -18,6 +18,8 @@ from tokenpath.lint.policyfile import parse_policy
 F = TypeVar("F", bound=Callable[..., object])
 
 DEFAULT_POLICY_FILE = ".tokenpath.yaml"
+# Controllers a user may name: AIGatewayRoutes and Envoy bootstrap files always say theirs.
+HINTS = tuple(c for c in Controller if c not in (Controller.ENVOY_AI_GATEWAY, Controller.ENVOY))
 
 
 def lint_options(command: F) -> F:
@@ -56,10 +58,6 @@ def tune_gc_for_manifests() -> None:
     over and over (about a quarter of a 10k-object lint run). The CLI owns its process,
     so the setting is made here, not in the library."""
     gc.set_threshold(200_000, 20, 100)
-
-
-# Controllers a user may name: AIGatewayRoutes and Envoy bootstrap files always say theirs.
-HINTS = tuple(c for c in Controller if c not in (Controller.ENVOY_AI_GATEWAY, Controller.ENVOY))
 
 
 def options_from(policy_file: str | None, controller: str | None, all_routes: bool) -> LintOptions:
