@@ -28,10 +28,16 @@ from tokenpath.simulate.predict import Prediction, predict_nginx
 from tokenpath.simulate.predict_envoy import envoy_fields, predict_envoy, scale_envoy
 from tokenpath.simulate.renderers.envoy import envoy_settings_for
 from tokenpath.simulate.renderers.nginx import directives_for
-from tokenpath.simulate.run import ScenarioRun, SimulateReport, StartProxy, simulate_through
+from tokenpath.simulate.run import (
+    ScenarioRun,
+    SimulateReport,
+    StartProxy,
+    scenario_lengths,
+    simulate_through,
+)
 from tokenpath.simulate.runtime import run_nginx
-from tokenpath.simulate.scale import nginx_time_scale, scale_mock_scenario, scale_nginx_directives
-from tokenpath.simulate.scenarios import Scenario, expected_duration_s
+from tokenpath.simulate.scale import nginx_time_scale, scale_nginx_directives
+from tokenpath.simulate.scenarios import Scenario
 
 Progress = Callable[[str], None]
 
@@ -226,14 +232,7 @@ def _envoy_run(route: EnvoyRoute, scenarios: Sequence[Scenario], time_scale: flo
     settings = envoy_settings_for(route.settings)
     fields = envoy_fields(settings)
     scaled = scale_envoy(settings, time_scale)
-    lengths = [
-        (
-            s.name,
-            expected_duration_s(s.mock),
-            expected_duration_s(scale_mock_scenario(s.mock, time_scale).value),
-        )
-        for s in scenarios
-    ]
+    lengths = scenario_lengths(scenarios, time_scale)
     return _ProxyRun(
         base=dataclasses.replace(_base(route, "envoy", fields), notes=_envoy_notes(route.settings)),
         start=lambda host, port: run_envoy(host, port, scaled.value),

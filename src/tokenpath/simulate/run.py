@@ -97,6 +97,21 @@ def simulate_nginx(
     )
 
 
+def scenario_lengths(
+    scenarios: Sequence[Scenario], time_scale: float
+) -> tuple[tuple[str, float, float], ...]:
+    """``(name, length at scale 1, length as sent at time_scale)`` of each scenario, seconds:
+    what ``envoy_set.route_timeout_artefacts`` compares with the route timeout."""
+    return tuple(
+        (
+            s.name,
+            expected_duration_s(s.mock),
+            expected_duration_s(scale_mock_scenario(s.mock, time_scale).value),
+        )
+        for s in scenarios
+    )
+
+
 def simulate_envoy(
     settings: Sequence[tuple[str, str]],
     scenarios: Sequence[Scenario],
@@ -109,14 +124,7 @@ def simulate_envoy(
     else stays Envoy's default), all durations scaled by ``time_scale``."""
     scaled = scale_envoy_settings(settings, time_scale)
     envoy = envoy_settings(scaled.value)  # a contradiction is a usage error before any start
-    lengths = [
-        (
-            s.name,
-            expected_duration_s(s.mock),
-            expected_duration_s(scale_mock_scenario(s.mock, time_scale).value),
-        )
-        for s in scenarios
-    ]
+    lengths = scenario_lengths(scenarios, time_scale)
     artefacts = route_timeout_artefacts(settings, time_scale, lengths)
 
     def start(host: str, port: int) -> AbstractContextManager[RunningProxy]:
