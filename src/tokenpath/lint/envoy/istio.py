@@ -106,12 +106,11 @@ class _Reader(ObjectReader):
                 self.settings(ref, entry, where), filters, ref.namespace, proxies=proxies
             )
             for match in self.matches(entry, where):
+                # Resolved once per match: the backend does not depend on the host.
+                choices = [_resolve(objects, ref, annotations, match, d) for d in destinations]
                 for host in hosts or [""]:
-                    routes.append(
-                        _route(
-                            objects, ref, owner, annotations, settings, host, match, destinations
-                        )
-                    )
+                    at = ("" if host == "*" else host, match.path, match.line)
+                    routes.append(backend_route(ref, owner, settings, at, choices))
         return routes
 
     def strings(self, node: YNode | None, where: str) -> list[str]:
@@ -227,21 +226,6 @@ def _proxies(gateways: Sequence[str], namespace: str) -> Proxies:
     named = [g for g in gateways if g != "mesh"]
     spaces = tuple(dict.fromkeys(g.split("/", 1)[0] if "/" in g else namespace for g in named))
     return Proxies(gateway_namespaces=spaces, sidecars=not gateways or "mesh" in gateways)
-
-
-def _route(
-    objects: Objects,
-    ref: ObjectRef,
-    owner: Ownership,
-    annotations: Sequence[Entry],
-    settings: EnvoyRouteSettings,
-    host: str,
-    match: _Match,
-    destinations: Sequence[_Destination],
-) -> EnvoyRoute:
-    choices = [_resolve(objects, ref, annotations, match, d) for d in destinations]
-    where = ("" if host == "*" else host, match.path, match.line)
-    return backend_route(ref, owner, settings, where, choices)
 
 
 def _resolve(
