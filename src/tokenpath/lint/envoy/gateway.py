@@ -163,6 +163,8 @@ def _routes(
             gateway = Proxies(gateway_namespaces=(parent.namespace,), sidecars=False)
             settings = apply_envoy_filters(settings, filters, route.ref.namespace, proxies=gateway)
         matches = [(m.path or "/", m.line) for m in rule.matches] or [("/", rule.line)]
+        # The LLM evidence depends on the path and the backend, not on the host.
+        reasons = {path: _llm_reason(route, path, target) for path, _ in matches}
         for host in hosts:
             for path, line in matches:
                 found.append(
@@ -175,7 +177,7 @@ def _routes(
                         workload=target.workloads[0].ref if target.workloads else None,
                         images=tuple(dict.fromkeys(i for w in target.workloads for i in w.images)),
                         owner=owner,
-                        llm_reason=_llm_reason(route, path, target),
+                        llm_reason=reasons[path],
                         settings=settings,
                         line=line,
                     )
