@@ -213,6 +213,11 @@ class Objects:
         )
 
 
+def images_of(workloads: Sequence[Workload]) -> tuple[str, ...]:
+    """The container images of ``workloads``, each once, in order."""
+    return tuple(dict.fromkeys(i for w in workloads for i in w.images))
+
+
 def same_namespace(a: str, b: str) -> bool:
     """Namespaces match when equal, or when either manifest leaves it out (``kubectl apply
     -n``/Helm put both objects into the same namespace)."""

@@ -23,6 +23,7 @@ from tokenpath.lint.objects import (
     Objects,
     Service,
     Workload,
+    images_of,
 )
 from tokenpath.lint.ownership import decide_owner, find_controllers
 
@@ -83,7 +84,7 @@ def _route(
 ) -> NginxRoute:
     backend = path.backend
     target = resolve_backend(objects, ingress.ref.namespace, backend)
-    images = tuple(dict.fromkeys(i for w in target.workloads for i in w.images))
+    images = images_of(target.workloads)
     return Route(
         obj=ingress.ref,
         host=host,

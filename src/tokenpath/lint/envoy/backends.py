@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tokenpath.lint.llm import llm_reason
 from tokenpath.lint.model import EnvoyRoute, EnvoyRouteSettings, ObjectRef, Ownership, Route
-from tokenpath.lint.objects import Backend, Entry, Objects, Workload
+from tokenpath.lint.objects import Backend, Entry, Objects, images_of
 from tokenpath.lint.routes import Target, resolve_backend
 
 
@@ -60,8 +60,3 @@ def backend_route(
         settings=settings,
         line=line,
     )
-
-
-def images_of(workloads: Sequence[Workload]) -> tuple[str, ...]:
-    """The container images of ``workloads``, each once, in order."""
-    return tuple(dict.fromkeys(i for w in workloads for i in w.images))

@@ -37,7 +37,14 @@ from tokenpath.lint.envoy.policies import (
 )
 from tokenpath.lint.llm import STREAMING_ANNOTATION, llm_reason
 from tokenpath.lint.model import Controller, EnvoyRoute, Ownership, Route
-from tokenpath.lint.objects import Backend, Objects, Service, Workload, same_namespace
+from tokenpath.lint.objects import (
+    Backend,
+    Objects,
+    Service,
+    Workload,
+    images_of,
+    same_namespace,
+)
 from tokenpath.lint.routes import resolve_backend
 
 EG_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -175,7 +182,7 @@ def _routes(
                         service=target.service,
                         port=target.port,
                         workload=target.workloads[0].ref if target.workloads else None,
-                        images=tuple(dict.fromkeys(i for w in target.workloads for i in w.images)),
+                        images=images_of(target.workloads),
                         owner=owner,
                         llm_reason=reasons[path],
                         settings=settings,
