@@ -27,9 +27,12 @@ class ObjectRef:
     text: str = field(default="", compare=False, repr=False)  # the whole file's text, for fixes
 
     def __str__(self) -> str:
-        if self.namespace:
-            return f"{self.kind}/{self.namespace}/{self.name}"
-        return f"{self.kind}/{self.name}"
+        return f"{self.kind}/{qualified(self.namespace, self.name)}"
+
+
+def qualified(namespace: str, name: str) -> str:
+    """``namespace/name``, or ``name`` when the namespace is not known."""
+    return f"{namespace}/{name}" if namespace else name
 
 
 class SourceKind(StrEnum):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokenpath.lint.facts import LATEST, fact
-from tokenpath.lint.model import Controller, Ownership
+from tokenpath.lint.model import Controller, Ownership, qualified
 from tokenpath.lint.objects import (
     ConfigMap,
     Container,
@@ -333,7 +333,7 @@ def _configmap(
         )
     namespace, name = deployment.configmap
     found = objects.configmap(namespace, name)
-    shown = f"{namespace}/{name}" if namespace else name
+    shown = qualified(namespace, name)
     if found is None:
         return None, (
             f"{dashes}{deployment.configmap_flag}={shown} is not in the input: "

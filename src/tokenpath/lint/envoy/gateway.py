@@ -36,7 +36,7 @@ from tokenpath.lint.envoy.policies import (
     route_btps,
 )
 from tokenpath.lint.llm import STREAMING_ANNOTATION, llm_reason
-from tokenpath.lint.model import Controller, EnvoyRoute, Ownership, Route
+from tokenpath.lint.model import Controller, EnvoyRoute, Ownership, Route, qualified
 from tokenpath.lint.objects import (
     Backend,
     Objects,
@@ -107,7 +107,7 @@ def controller_of(controller_name: str) -> Controller | None:
 def _owner(
     gw: GatewayObjects, route: XRoute, parent: ParentGateway, hint: Controller | None
 ) -> Ownership | None:
-    where = f"parentRef Gateway {_qualified(parent.namespace, parent.name)}"
+    where = f"parentRef Gateway {qualified(parent.namespace, parent.name)}"
     ai = route.ref.kind == "AIGatewayRoute"
     if parent.gateway is None:
         if ai:
@@ -141,10 +141,6 @@ def _ai_owner(reason: str, class_name: str) -> Ownership:
         f"AIGatewayRoute on Envoy Gateway: {reason}",
         class_name=class_name,
     )
-
-
-def _qualified(namespace: str, name: str) -> str:
-    return f"{namespace}/{name}" if namespace else name
 
 
 def _routes(
@@ -254,7 +250,7 @@ def _pool_target(objects: Objects, gw: GatewayObjects, ref: BackendRef, namespac
         ),
         None,
     )
-    name = _qualified(namespace, ref.name)
+    name = qualified(namespace, ref.name)
     if pool is None or not pool.selector:
         return _Target(ref.name, ref.port, None, (), (), pool=ref, pool_name=name)
     wanted = set(pool.selector)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from tokenpath.lint.envoy.gwcore import Gateway, Listener, ParentRef, XRoute
 from tokenpath.lint.envoy.gwobjects import AIGW_GROUP, GatewayObjects, read_gateway_objects
-from tokenpath.lint.envoy.gwpolicy import BTP_KIND, TargetRef, TrafficPolicy
-from tokenpath.lint.model import ObjectRef
+from tokenpath.lint.envoy.gwpolicy import BTP_KIND, TrafficPolicy
+from tokenpath.lint.model import ObjectRef, qualified
 from tokenpath.lint.objects import Objects, same_namespace
 
 _TARGET_KINDS = ("Gateway", "HTTPRoute", "GRPCRoute")
@@ -217,14 +217,11 @@ def _missing_targets(named: _Named, policy: TrafficPolicy) -> list[PolicyProblem
             PolicyProblem(
                 policy.ref,
                 target.line,
-                f"targets {target.kind} {_qualified(namespace, target)}, which is not in the input",
+                f"targets {target.kind} {qualified(namespace, target.name)}, which is not in "
+                "the input",
             )
         )
     return problems
-
-
-def _qualified(namespace: str, target: TargetRef) -> str:
-    return f"{namespace}/{target.name}" if namespace else target.name
 
 
 def _shadowed(gw: GatewayObjects, policy: TrafficPolicy) -> PolicyProblem | None:
@@ -252,8 +249,8 @@ def _shadowed(gw: GatewayObjects, policy: TrafficPolicy) -> PolicyProblem | None
         if own[0].merge_type and not _covers(own, policy):
             return None
         winners.append(own[0])
-    names = ", ".join(dict.fromkeys(_short(p.ref) for p in winners))
-    gateway = _qualified(policy.ref.namespace, gateways[0])
+    names = ", ".join(dict.fromkeys(qualified(p.ref.namespace, p.ref.name) for p in winners))
+    gateway = qualified(policy.ref.namespace, gateways[0].name)
     return PolicyProblem(
         policy.ref,
         gateways[0].line,
@@ -269,7 +266,3 @@ def _covers(own: tuple[TrafficPolicy, ...], policy: TrafficPolicy) -> bool:
     set_by_route = {key for p in own for key, _ in p.values}
     set_by_route |= {"compression" for p in own if p.compression is not None}
     return bool(keys) and keys <= set_by_route
-
-
-def _short(ref: ObjectRef) -> str:
-    return f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
