@@ -9,12 +9,14 @@ line of every field a rule or fix points at. Other kinds pass through untouched 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tokenpath.lint.model import ObjectRef
 from tokenpath.lint.yamlnode import YNode
+
+_View = TypeVar("_View")
 
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"  # legacy, deprecated since Kubernetes 1.18
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
@@ -172,6 +174,9 @@ class Objects:
     _by_label: dict[tuple[str, str], list[Workload]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _views: dict[Callable[[Objects], object], object] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         for service in self.services:
@@ -189,6 +194,14 @@ class Objects:
             for obj in group:
                 yield obj.ref
         yield from self.others
+
+    def view(self, build: Callable[[Objects], _View]) -> _View:
+        """``build(self)``, computed once: a typed view of ``others`` that several adapters
+        and rules read (the Gateway API objects, the EnvoyFilters). The result is shared, so
+        ``build`` must return values nobody mutates."""
+        if build not in self._views:
+            self._views[build] = build(self)
+        return cast(_View, self._views[build])
 
     def service(self, namespace: str, name: str) -> Service | None:
         return _in_namespace(self._services.get(name, ()), namespace)

@@ -243,7 +243,7 @@ def test_apply_envoy_filters_is_a_pure_function() -> None:
     documents, _ = load_documents(SourceText(file="ef.yaml", text=text))
     objects, _ = parse_objects(documents, {"ef.yaml": text})
     filters, errors = read_envoy_filters(objects)
-    assert errors == []
+    assert errors == ()
     # Proxies unknown: every context counts, the route's namespace stands for the proxies'.
     applied = apply_envoy_filters(base_settings(), filters, "ai")
     assert applied.idle_timeout.value == 3600.0

@@ -69,7 +69,9 @@ class EnvoyFilter:
     patches: tuple[Patch, ...]
 
 
-def read_envoy_filters(objects: Objects) -> tuple[tuple[EnvoyFilter, ...], list[InputError]]:
+def read_envoy_filters(
+    objects: Objects,
+) -> tuple[tuple[EnvoyFilter, ...], tuple[InputError, ...]]:
     """Every Istio EnvoyFilter of the input with its relevant patches."""
     reader = _Reader()
     filters = []
@@ -78,7 +80,7 @@ def read_envoy_filters(objects: Objects) -> tuple[tuple[EnvoyFilter, ...], list[
         found = reader.envoy_filter(ref, root)
         if found is not None:
             filters.append(found)
-    return tuple(filters), reader.errors
+    return tuple(filters), tuple(reader.errors)
 
 
 def _snake(key: str) -> str:

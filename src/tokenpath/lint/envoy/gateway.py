@@ -73,10 +73,10 @@ def gateway_routes(
 ) -> tuple[list[EnvoyRoute], list[InputError]]:
     """Every Envoy-family Gateway API route of the input (LLM or not) and input errors of
     malformed Gateway API objects."""
-    gw, errors = read_gateway_objects(objects)
+    gw, errors = objects.view(read_gateway_objects)
     # EnvoyFilters reach the Envoy of an Istio Gateway too; their input errors are reported
     # once, by the VirtualService adapter.
-    filters, _ = read_envoy_filters(objects)
+    filters, _ = objects.view(read_envoy_filters)
     hint = controller_hint if controller_hint in _HINTS else None
     routes: list[EnvoyRoute] = []
     for route in gw.routes:
@@ -91,7 +91,7 @@ def gateway_routes(
             owner = _owner(gw, route, parent, hint)
             if owner is not None:
                 routes.extend(_routes(objects, gw, filters, route, parent, owner))
-    return routes, errors
+    return routes, list(errors)
 
 
 def controller_of(controller_name: str) -> Controller | None:

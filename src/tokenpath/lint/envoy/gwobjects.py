@@ -97,8 +97,9 @@ class GatewayObjects:
         return tuple(self._gateways.get(name, ()))
 
 
-def read_gateway_objects(objects: Objects) -> tuple[GatewayObjects, list[InputError]]:
-    """The Gateway API family objects of the input, in input order."""
+def read_gateway_objects(objects: Objects) -> tuple[GatewayObjects, tuple[InputError, ...]]:
+    """The Gateway API family objects of the input, in input order (read through
+    ``objects.view`` by the adapter and the policy rule alike, so only once)."""
     reader = _Reader()
     items: list[object] = []
     for ref in objects.others:
@@ -119,7 +120,7 @@ def read_gateway_objects(objects: Objects) -> tuple[GatewayObjects, list[InputEr
         pools=tuple(i for i in items if isinstance(i, InferencePool)),
     )
     # A malformed map shared by several fields (``timeout``) is reported once.
-    return result, list(dict.fromkeys(reader.errors))
+    return result, tuple(dict.fromkeys(reader.errors))
 
 
 class _Reader(PolicyReader, InferenceReader):

@@ -67,7 +67,7 @@ def virtual_service_routes(
 ) -> tuple[list[EnvoyRoute], list[InputError]]:
     """Every route of every VirtualService (the kind says Istio: ``controller_hint`` is not
     needed)."""
-    filters, errors = read_envoy_filters(objects)
+    filters, errors = objects.view(read_envoy_filters)
     reader = _Reader()
     routes: list[EnvoyRoute] = []
     for ref, root in objects_of(objects, "VirtualService", ISTIO_GROUP):

@@ -163,7 +163,7 @@ def policy_problems(objects: Objects) -> list[PolicyProblem]:
     * A Gateway-level BTP shadowed on every route of its Gateway by route-level BTPs (as a
       whole; with ``mergeType`` only when they set every field it sets).
     """
-    gw, _ = read_gateway_objects(objects)
+    gw, _ = objects.view(read_gateway_objects)
     named = _named(gw)
     problems: list[PolicyProblem] = []
     for policy in (*gw.btps, *gw.ctps):
